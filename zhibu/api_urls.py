@@ -1,0 +1,12 @@
+"""One router for the whole REST API; each app registers its viewsets in its api/ module."""
+
+from rest_framework.routers import DefaultRouter
+
+from zhibu.members.api import views as member_api
+from zhibu.orgs.api import views as org_api
+
+router = DefaultRouter()
+org_api.register(router)
+member_api.register(router)
+
+urlpatterns = router.urls

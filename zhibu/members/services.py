@@ -1,0 +1,124 @@
+"""Writes to the roster.
+
+Each takes the acting account as `actor` (None for system jobs) and checks scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from zhibu.members.models import BranchTenure, CommitteePosition, Member
+from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.permissions import Action, require
+
+
+def _check_placement(branch: Organization, party_group: Organization | None) -> None:
+    if branch.kind != OrgKind.BRANCH:
+        raise ValidationError({"branch": f"“{branch.name}”不是党支部，党员只能编入党支部"})
+    if party_group is not None and party_group.parent_id != branch.pk:
+        raise ValidationError({"party_group": f"党小组“{party_group.name}”不属于“{branch.name}”"})
+
+
+@transaction.atomic
+def member_create(
+    *, actor=None, branch: Organization, since: date | None = None, **fields
+) -> Member:
+    if actor is not None:
+        require(actor, Action.CHANGE, branch)
+    party_group = fields.get("party_group")
+    _check_placement(branch, party_group)
+    member = Member(branch=branch, **fields)
+    member.full_clean()
+    member.save()
+    BranchTenure.objects.create(
+        member=member,
+        branch=branch,
+        party_group=party_group,
+        start=since or member.join_date,
+    )
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor=None, member: Member, **fields) -> Member:
+    """Change roster fields; moving to another branch goes through member_transfer."""
+    if actor is not None:
+        require(actor, Action.CHANGE, member)
+    if "branch" in fields and fields["branch"].pk != member.branch_id:
+        raise ValidationError({"branch": "调动支部请使用“组织关系转接”"})
+    fields.pop("branch", None)
+    for name, value in fields.items():
+        setattr(member, name, value)
+    if "party_group" in fields:
+        _check_placement(member.branch, member.party_group)
+    member.full_clean()
+    member.save()
+    if "party_group" in fields:
+        BranchTenure.objects.filter(member=member, end__isnull=True).update(
+            party_group=member.party_group
+        )
+    return member
+
+
+@transaction.atomic
+def member_transfer(
+    *,
+    actor=None,
+    member: Member,
+    branch: Organization,
+    on: date,
+    party_group: Organization | None = None,
+    note: str = "",
+) -> Member:
+    """Move a member to another branch from day `on`, keeping the old tenure as history."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if actor is not None:
+        require(actor, Action.CHANGE, member)
+        require(actor, Action.CHANGE, branch)
+    _check_placement(branch, party_group)
+    current = BranchTenure.objects.filter(member=member, end__isnull=True).first()
+    if current is not None:
+        if on <= current.start:
+            raise ValidationError({"on": f"转接日期应晚于当前支部的起始日期 {current.start}"})
+        current.end = on - timedelta(days=1)
+        current.save(update_fields=["end"])
+    BranchTenure.objects.create(
+        member=member, branch=branch, party_group=party_group, start=on, note=note
+    )
+    member.branch = branch
+    member.party_group = party_group
+    member.save(update_fields=["branch", "party_group", "updated_at"])
+    # Posts in the old branch end with the transfer.
+    CommitteePosition.objects.filter(member=member, end__isnull=True).exclude(
+        org__path__startswith=branch.path
+    ).update(end=on - timedelta(days=1))
+    return member
+
+
+@transaction.atomic
+def position_assign(
+    *, actor=None, member: Member, org: Organization, role: str, start: date
+) -> CommitteePosition:
+    if actor is not None:
+        require(actor, Action.CHANGE, org)
+    if not member.branch.path.startswith(org.path) and member.branch.pk != org.pk:
+        raise ValidationError({"member": f"{member.name}不在“{org.name}”，不能在此任职"})
+    if role == "party_group_leader" and org.kind != OrgKind.PARTY_GROUP:
+        raise ValidationError({"role": "党小组长只能在党小组任职"})
+    position = CommitteePosition(member=member, org=org, role=role, start=start)
+    position.full_clean()
+    position.save()
+    return position
+
+
+@transaction.atomic
+def position_end(*, actor=None, position: CommitteePosition, end: date) -> CommitteePosition:
+    if actor is not None:
+        require(actor, Action.CHANGE, position.org)
+    position.end = end
+    position.full_clean()
+    position.save(update_fields=["end", "updated_at"])
+    return position

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from zhibu.core.models import TimeStampedModel
+
+# A path is the chain of ancestor ids, each zero-padded to SEGMENT digits, e.g. the org 42
+# under 7 has path "00000000070000000042". Digits only, so every collation orders paths the
+# same way and "everything under X" is one index range scan on every database.
+SEGMENT = 10
+
+
+def path_segment(pk: int) -> str:
+    return str(pk).zfill(SEGMENT)
+
+
+def path_upper_bound(path: str) -> str:
+    """The smallest digit string of the same length greater than every path under `path`."""
+    return str(int(path) + 1).zfill(len(path))
+
+
+def subtree_q(path: str, field: str = "path") -> Q:
+    """Rows whose `field` lies in the subtree rooted at `path` (the root included)."""
+    return Q(**{f"{field}__gte": path, f"{field}__lt": path_upper_bound(path)})
+
+
+class OrgKind(models.TextChoices):
+    BASE_PARTY_COMMITTEE = "base_party_committee", _("党委")
+    ORGANS_WORK_COMMITTEE = "organs_work_committee", _("党工委/机关工委")
+    GENERAL_BRANCH = "general_branch", _("党总支")
+    BRANCH = "branch", _("党支部")
+    PARTY_GROUP = "party_group", _("党小组")
+
+
+class OrgCategory(models.TextChoices):
+    ORGAN = "organ", _("机关")
+    ENTERPRISE = "enterprise", _("企业")
+    VILLAGE = "village", _("农村")
+    COMMUNITY = "community", _("社区")
+    SCHOOL = "school", _("学校")
+    OTHER = "other", _("其他")
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def subtree(self, org: Organization) -> OrganizationQuerySet:
+        return self.filter(subtree_q(org.path))
+
+    def branches(self) -> OrganizationQuerySet:
+        return self.filter(kind=OrgKind.BRANCH)
+
+
+class Organization(TimeStampedModel):
+    """A party organization: 党委, 党工委, 党总支, 党支部 or 党小组."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=32, choices=OrgKind.choices)
+    category = models.CharField(
+        _("单位类别"), max_length=16, choices=OrgCategory.choices, default=OrgCategory.ORGAN
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    fixed_party_day = models.PositiveSmallIntegerField(
+        _("每月固定党日"), null=True, blank=True, help_text=_("每月第几天（1–28）")
+    )
+    # Per-organization settings that override defaults for the subtree, e.g.
+    # {"makeup_days": 30, "half_day_hours": 3}. Resolved nearest-ancestor-first.
+    settings = models.JSONField(_("设置"), default=dict, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    scope_path = "path"
+
+    class Meta:
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_scope_path(self) -> str:
+        return self.path
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to this organization, read off the path (no query)."""
+        return [int(self.path[i : i + SEGMENT]) for i in range(0, len(self.path), SEGMENT)]
+
+    def is_within(self, other: Organization) -> bool:
+        return self.path.startswith(other.path)
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("orgs:detail", args=[self.pk])
+
+
+class GrantRole(models.TextChoices):
+    ORG_ADMIN = "org_admin", _("组织管理员")
+    ORG_VIEWER = "org_viewer", _("组织查看员")
+
+
+class Grant(TimeStampedModel):
+    """An explicit right over an organization subtree, given to an account.
+
+    Branch committee rights are not grants: they follow from the member's current committee
+    position (members.CommitteePosition), so the roster is the single record of who is secretary.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants"
+    )
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(_("角色"), max_length=32, choices=GrantRole.choices)
+    personal_data = models.BooleanField(_("可查看身份证号和手机号"), default=True)
+
+    scope_path = "org__path"
+
+    class Meta:
+        verbose_name = _("授权")
+        verbose_name_plural = _("授权")
+        constraints = [models.UniqueConstraint(fields=["user", "org", "role"], name="grant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.org}"
+
+    def get_scope_path(self) -> str:
+        return self.org.path
