@@ -2,11 +2,15 @@
 
 from rest_framework.routers import DefaultRouter
 
+from zhibu.compliance.api import views as compliance_api
 from zhibu.members.api import views as member_api
+from zhibu.orglife.api import views as orglife_api
 from zhibu.orgs.api import views as org_api
 
 router = DefaultRouter()
 org_api.register(router)
 member_api.register(router)
+orglife_api.register(router)
+compliance_api.register(router)
 
 urlpatterns = router.urls

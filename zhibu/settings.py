@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "zhibu.members",
     "zhibu.orglife",
     "zhibu.compliance",
+    "zhibu.demo",
 ]
 
 MIDDLEWARE = [

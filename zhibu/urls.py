@@ -7,6 +7,8 @@ urlpatterns = [
     path("accounts/", include("zhibu.accounts.urls")),
     path("orgs/", include("zhibu.orgs.urls")),
     path("members/", include("zhibu.members.urls")),
+    path("orglife/", include("zhibu.orglife.urls")),
+    path("compliance/", include("zhibu.compliance.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("zhibu.api_urls")),

@@ -1,0 +1,2 @@
+def register(router) -> None:
+    """Registers this app's viewsets on the API router."""
