@@ -1,2 +1,9 @@
+from django.urls import path
+
+from zhibu.orgs import views
+
 app_name = "orgs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.org_tree, name="tree"),
+    path("<int:pk>/", views.org_detail, name="detail"),
+]
