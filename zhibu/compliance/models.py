@@ -1,1 +1,123 @@
+"""Persisted results of the compliance engine.
 
+Status is a pure function of stored facts and `now`; these rows exist so that dashboards over
+thousands of branches are one indexed query, and so that every change of status is written
+once (StatusChange, the outbox the notify worker consumes — healthchecks' Flip pattern).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from zhibu.compliance.verdicts import Pattern, Severity, Status
+from zhibu.members.models import Member
+from zhibu.orgs.models import Organization
+
+
+class Obligation(models.Model):
+    """The current status of one rule for one subject (a branch, or a member) in one period."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="obligations")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="obligations"
+    )
+    rule_id = models.CharField(_("规则"), max_length=64)
+    family = models.CharField(_("规则类别"), max_length=32)
+    period_key = models.CharField(_("期间"), max_length=24)  # "2026-10", "2026Q3", "2026H2", "2026"
+    period_first = models.DateField()
+    period_last = models.DateField()  # the deadline
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices)
+    pattern = models.CharField(
+        _("问题类型"), max_length=20, choices=Pattern.choices, blank=True, default=""
+    )
+    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices)
+    explanation = models.TextField(_("说明"))
+    numbers = models.JSONField(default=dict)
+    evaluated_at = models.DateTimeField()
+
+    scope_path = "org__path"
+    scope_owner = "member"
+
+    class Meta:
+        verbose_name = _("义务")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "rule_id", "period_key"],
+                condition=Q(member__isnull=True),
+                name="obligation_org_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "rule_id", "period_key"],
+                condition=Q(member__isnull=False),
+                name="obligation_member_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "period_key"]),
+            models.Index(fields=["period_key", "status"]),
+            models.Index(fields=["member", "period_key"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}@{self.period_key}:{self.status}"
+
+    def get_scope_path(self) -> str:
+        return self.org.path
+
+
+class StatusChange(models.Model):
+    """A change of an obligation's status, written once; `processed_at` is set by notify."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="changes")
+    old_status = models.CharField(max_length=16, blank=True, default="")
+    new_status = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    scope_path = "obligation__org__path"
+
+    class Meta:
+        indexes = [models.Index(fields=["processed_at", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id}: {self.old_status}→{self.new_status}"
+
+    def get_scope_path(self) -> str:
+        return self.obligation.org.path
+
+
+class RuleOverride(models.Model):
+    """An ancestor's change to a rule for its whole subtree.
+
+    Stricter is always allowed; loosening a rule needs `loosens=True` and is shown as such.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rule_overrides")
+    rule_id = models.CharField(_("规则"), max_length=64)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    severity = models.CharField(
+        _("严重程度"), max_length=10, choices=Severity.choices, blank=True, default=""
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+    loosens = models.BooleanField(_("放宽要求"), default=False)
+    reason = models.CharField(_("理由"), max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_path = "org__path"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "rule_id"], name="override_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}:{self.rule_id}"
+
+    def get_scope_path(self) -> str:
+        return self.org.path
