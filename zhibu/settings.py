@@ -5,6 +5,7 @@ the process with a message that names the variable, rather than being silently i
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,11 @@ def env_database(name: str, default: str) -> dict:
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         )
         config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+        # A file (not in-memory) test database, so a worker subprocess can open it too.
+        config.setdefault("TEST", {})
+        config["TEST"].setdefault(
+            "NAME", str(Path(tempfile.gettempdir()) / f"zhibu-test-{os.getpid()}.sqlite3")
+        )
     elif engine.endswith("mysql"):
         config.setdefault("OPTIONS", {})
         config["OPTIONS"].setdefault("charset", "utf8mb4")
@@ -112,6 +118,7 @@ INSTALLED_APPS = [
     "zhibu.members",
     "zhibu.orglife",
     "zhibu.compliance",
+    "zhibu.notify",
     "zhibu.demo",
 ]
 
@@ -188,6 +195,8 @@ STORAGES = {
 }
 # Static files are served from the app directories in the demo, without collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ZHIBU_ATTACHMENT_MAX_BYTES = env_int("ZHIBU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
@@ -240,3 +249,12 @@ ZHIBU_MAKEUP_DAYS = env_int("ZHIBU_MAKEUP_DAYS", 30)
 ZHIBU_SIGNIN_TOKEN_SECONDS = env_int("ZHIBU_SIGNIN_TOKEN_SECONDS", 180)
 ZHIBU_SIGNIN_MARGIN_MINUTES = env_int("ZHIBU_SIGNIN_MARGIN_MINUTES", 30)
 ZHIBU_LATE_ENTRY_DAYS = env_int("ZHIBU_LATE_ENTRY_DAYS", 7)
+
+# Reminders (notify): quiet hours in local time, no external message between them.
+ZHIBU_QUIET_START = env_int("ZHIBU_QUIET_START", 22)
+ZHIBU_QUIET_END = env_int("ZHIBU_QUIET_END", 7)
+ZHIBU_DELIVERY_MAX_ATTEMPTS = env_int("ZHIBU_DELIVERY_MAX_ATTEMPTS", 6)
+# How long a worker holds a claimed delivery before another may take it over (crash recovery).
+ZHIBU_DELIVERY_LEASE_SECONDS = env_int("ZHIBU_DELIVERY_LEASE_SECONDS", 300)
+ZHIBU_WEBHOOK_TIMEOUT = env_int("ZHIBU_WEBHOOK_TIMEOUT", 5)
+ZHIBU_BASE_URL = env_str("ZHIBU_BASE_URL", "http://127.0.0.1:8000")

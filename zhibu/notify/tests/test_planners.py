@@ -1,0 +1,133 @@
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from zhibu.notify.models import Delivery, Notice, Reason
+from zhibu.notify.planners import run_planners
+from zhibu.orglife.models import (
+    Attendance,
+    LeaveRequest,
+    Makeup,
+    Meeting,
+    MeetingStatus,
+    Outcome,
+)
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 10, 20, 10, 0, tzinfo=timezone.get_default_timezone())
+
+
+def meeting(org, start, *, status=MeetingStatus.PLANNED, attendees=(), notice=True, **kw):
+    m = Meeting.objects.create(
+        org=org,
+        meeting_type=kw.pop("meeting_type", "party_day"),
+        topic=kw.pop("topic", "学习党章"),
+        planned_start=start,
+        planned_end=start + timedelta(hours=3),
+        status=status,
+        notice_sent_at=start - timedelta(days=5) if notice else None,
+        **kw,
+    )
+    for member in attendees:
+        Attendance.objects.create(meeting=m, member=member)
+    return m
+
+
+@time_machine.travel(NOW, tick=False)
+def test_meeting_notice_once_per_attendee_however_often_planned(world):
+    meeting(world.branch, NOW + timedelta(days=3), attendees=[world.member, world.other_member])
+    run_planners()
+    run_planners()
+    notices = Notice.objects.filter(reason=Reason.MEETING_NOTICE)
+    # the member with an account, and the branch's group chats; 王党员 has no account
+    assert notices.filter(recipient=world.member_user).count() == 1
+    assert notices.filter(recipient__isnull=True, org=world.branch).count() == 1
+    assert notices.count() == 2
+    assert "学习党章" in notices.first().title
+
+
+@time_machine.travel(NOW, tick=False)
+def test_reminder_the_day_before_skips_those_who_asked_for_leave(world):
+    m = meeting(
+        world.branch, NOW + timedelta(hours=20), attendees=[world.member, world.secretary_member]
+    )
+    LeaveRequest.objects.create(meeting=m, member=world.member, reason="出差", requested_at=NOW)
+    run_planners()
+    reminded = set(
+        Notice.objects.filter(reason=Reason.MEETING_REMINDER).values_list("recipient", flat=True)
+    )
+    assert reminded == {world.secretary.pk}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_pending_leave_goes_to_the_secretary_not_to_the_sibling_branch(world):
+    m = meeting(world.branch, NOW + timedelta(days=2), attendees=[world.member])
+    LeaveRequest.objects.create(meeting=m, member=world.member, reason="出差", requested_at=NOW)
+    run_planners()
+    notice = Notice.objects.get(reason=Reason.LEAVE_PENDING)
+    assert notice.recipient == world.secretary
+    assert "李党员" in notice.title
+
+
+@time_machine.travel(NOW, tick=False)
+def test_three_overdue_makeups_make_one_message(world):
+    past = meeting(world.branch, NOW - timedelta(days=60), status=MeetingStatus.CONFIRMED)
+    for i in range(3):
+        m = meeting(
+            world.branch,
+            NOW - timedelta(days=60 + i),
+            status=MeetingStatus.CONFIRMED,
+            topic=f"第{i}次学习",
+        )
+        a = Attendance.objects.create(meeting=m, member=world.member, outcome=Outcome.ABSENT)
+        Makeup.objects.create(attendance=a, member=world.member, due_date=date(2026, 9, 1 + i))
+    assert past
+    run_planners()
+    notices = Notice.objects.filter(reason=Reason.MAKEUP_DUE)
+    assert notices.count() == 1
+    notice = notices.get()
+    assert notice.recipient == world.member_user
+    assert "3 项补课" in notice.title and "已逾期" in notice.title
+    assert notice.body.count("·") == 3
+
+
+@time_machine.travel(NOW, tick=False)
+def test_silent_branch_to_branch_and_parent_admin(world):
+    type(world.branch).objects.update(created_at=NOW - timedelta(days=400))
+    held = meeting(world.sibling, NOW - timedelta(days=5), status=MeetingStatus.CONFIRMED)
+    Meeting.objects.filter(pk=held.pk).update(actual_start=NOW - timedelta(days=5))
+    run_planners()
+    silent = Notice.objects.filter(reason=Reason.SILENT_BRANCH)
+    orgs = set(silent.values_list("org__name", flat=True))
+    assert "第一党支部" in orgs and "第二党支部" not in orgs
+    recipients = set(silent.filter(org=world.branch).values_list("recipient", flat=True))
+    assert {world.secretary.pk, world.admin.pk} <= recipients
+
+
+@time_machine.travel(NOW, tick=False)
+def test_email_deliveries_follow_preferences_and_quiet_hours(world):
+    from zhibu.notify.services import preference_save
+
+    type(world.member_user).objects.filter(pk=world.member_user.pk).update(email="li@example.org")
+    type(world.secretary).objects.filter(pk=world.secretary.pk).update(email="zhang@example.org")
+    preference_save(
+        actor=world.secretary, muted={"meeting_notice": ["email"]}, quiet_start=None, quiet_end=None
+    )
+    meeting(world.branch, NOW + timedelta(days=3), attendees=[world.member, world.secretary_member])
+    run_planners()
+    emails = Delivery.objects.filter(channel="email")
+    assert list(emails.values_list("target", flat=True)) == ["li@example.org"]
+
+
+def test_quiet_hours_push_to_morning():
+    from zhibu.notify.services import quiet_until
+
+    tz = timezone.get_default_timezone()
+    night = datetime(2026, 10, 20, 23, 30, tzinfo=tz)
+    assert quiet_until(night, 22, 7) == datetime(2026, 10, 21, 7, 0, tzinfo=tz)
+    early = datetime(2026, 10, 21, 6, 59, tzinfo=tz)
+    assert quiet_until(early, 22, 7) == datetime(2026, 10, 21, 7, 0, tzinfo=tz)
+    day = datetime(2026, 10, 21, 7, 0, tzinfo=tz)
+    assert quiet_until(day, 22, 7) == day
