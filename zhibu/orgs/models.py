@@ -126,6 +126,11 @@ class Grant(TimeStampedModel):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="grants")
     role = models.CharField(_("角色"), max_length=32, choices=GrantRole.choices)
     personal_data = models.BooleanField(_("可查看身份证号和手机号"), default=True)
+    reports = models.BooleanField(
+        _("可阅读思想汇报"),
+        default=False,
+        help_text=_("思想汇报只对本人、支部书记和培养联系人可见，除非授权明确包含"),
+    )
 
     scope_path = "org__path"
 

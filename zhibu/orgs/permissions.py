@@ -39,11 +39,14 @@ class Action(StrEnum):
     APPROVE_LEAVE = "approve_leave"
     OVERSEE = "oversee"  # compare branches on dashboards
     MANAGE_GRANTS = "manage_grants"
+    # Read members' thought reports. Private: the branch secretary, the member's mentor and
+    # grants that explicitly include it (Grant.reports); administrators see counts only.
+    READ_REPORTS = "read_reports"
 
 
 A = Action
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    "org_admin": frozenset(A),
+    "org_admin": frozenset(A) - {A.READ_REPORTS},
     "org_viewer": frozenset({A.VIEW, A.VIEW_PERSONAL, A.OVERSEE}),
     "secretary": frozenset({A.VIEW, A.CHANGE, A.VIEW_PERSONAL, A.MANAGE_ORGLIFE, A.APPROVE_LEAVE}),
     "deputy_secretary": frozenset(
@@ -91,6 +94,8 @@ def user_scope(user: User) -> Scope:
             actions = ROLE_ACTIONS[grant.role]
             if not grant.personal_data:
                 actions = actions - {A.VIEW_PERSONAL}
+            if grant.reports:
+                actions = actions | {A.READ_REPORTS}
             entries.append(ScopeEntry(grant.org.path, grant.role, grant.org_id, actions))
         member = (
             Member.objects.filter(user=user, is_active=True)
