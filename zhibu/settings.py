@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "zhibu.orgs",
     "zhibu.members",
     "zhibu.orglife",
+    "zhibu.reports",
     "zhibu.compliance",
     "zhibu.notify",
     "zhibu.demo",
@@ -181,6 +182,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# zhibu/static (vendored htmx, Pico, ECharts and our CSS) belongs to no app: list it.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
@@ -234,6 +237,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise load a badge from validator.swagger.io on non-localhost hosts.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Choice sets that share a field name ("status", "method") get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "LeaveStatusEnum": "zhibu.orglife.models.LeaveStatus",
+        "SignInMethodEnum": "zhibu.orglife.models.SignInMethod",
+        "MakeupMethodEnum": "zhibu.orglife.models.MakeupMethod",
+    },
 }
 
 LOGGING = {

@@ -48,9 +48,11 @@ A = Action
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "org_admin": frozenset(A) - {A.READ_REPORTS},
     "org_viewer": frozenset({A.VIEW, A.VIEW_PERSONAL, A.OVERSEE}),
-    "secretary": frozenset({A.VIEW, A.CHANGE, A.VIEW_PERSONAL, A.MANAGE_ORGLIFE, A.APPROVE_LEAVE}),
+    "secretary": frozenset(
+        {A.VIEW, A.CHANGE, A.VIEW_PERSONAL, A.MANAGE_ORGLIFE, A.APPROVE_LEAVE, A.READ_REPORTS}
+    ),
     "deputy_secretary": frozenset(
-        {A.VIEW, A.CHANGE, A.VIEW_PERSONAL, A.MANAGE_ORGLIFE, A.APPROVE_LEAVE}
+        {A.VIEW, A.CHANGE, A.VIEW_PERSONAL, A.MANAGE_ORGLIFE, A.APPROVE_LEAVE, A.READ_REPORTS}
     ),
     "org_member": frozenset({A.VIEW, A.CHANGE, A.VIEW_PERSONAL, A.MANAGE_ORGLIFE}),
     "propaganda_member": frozenset({A.VIEW, A.MANAGE_ORGLIFE}),
@@ -61,8 +63,13 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 # What a member may always do with their own records.
 OWNER_ACTIONS = frozenset({A.VIEW, A.VIEW_PERSONAL})
+# Not even the system administrator has these without an explicit grant.
+PRIVATE_ACTIONS = frozenset({A.READ_REPORTS})
 
 _NOTHING = Q(pk__in=[])
+# Matches every row, and stays "everything" when OR-ed with other conditions
+# (an empty Q() would silently vanish from an OR).
+_EVERYTHING = ~Q(pk__in=[])
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ def forget_scope(user: User) -> None:
 
 def scope_paths(user: User, action: Action) -> list[str] | None:
     """Subtree roots where `action` is allowed; None means everywhere (superuser)."""
-    if user.is_authenticated and user.is_superuser:
+    if user.is_authenticated and user.is_superuser and action not in PRIVATE_ACTIONS:
         return None
     paths = sorted({e.path for e in user_scope(user).entries if action in e.actions})
     # Drop paths already covered by a shorter one: fewer OR terms in every query.
@@ -147,7 +154,7 @@ def scope_q(user: User, action: Action, model: type[Model]) -> Q:
         return _NOTHING
     paths = scope_paths(user, action)
     if paths is None:
-        return Q()
+        return _EVERYTHING
     q = _NOTHING
     for path in paths:
         q |= subtree_q(path, model.scope_path)
@@ -176,7 +183,7 @@ def can(user: User, action: Action, obj: Model) -> bool:
     """May `user` do `action` on this object? Same answer as `visible_to` would give."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser:
+    if user.is_superuser and action not in PRIVATE_ACTIONS:
         return True
     if action in OWNER_ACTIONS and is_owner(user, obj):
         return True
@@ -200,7 +207,9 @@ def get_or_404(user: User, action: Action, queryset: QuerySet, **lookup: Any) ->
         raise Http404 from None
 
 
-def require(user: User, action: Action, obj: Model) -> None:
-    """For services: re-check scope inside the write's transaction."""
+def require(user: User | None, action: Action, obj: Model) -> None:
+    """For services: re-check scope inside the write's transaction (None: a system job)."""
+    if user is None:
+        return
     if not can(user, action, obj):
         raise Http404
