@@ -79,7 +79,17 @@ def report_edit(request, pk: int | None = None):
     return render(
         request,
         "reports/report_form.html",
-        {"report": report, "errors": errors, "kinds": ReportKind.choices, "data": request.POST},
+        {
+            "report": report,
+            "errors": errors,
+            "kinds": ReportKind.choices,
+            "data": request.POST
+            or {
+                "title": report.title if report else "",
+                "body": report.body if report else "",
+                "kind": report.kind if report else ReportKind.THOUGHT_REPORT,
+            },
+        },
     )
 
 
