@@ -233,6 +233,15 @@ def compliance_risks(now: datetime) -> list[Draft]:
             period_last__lte=today + timedelta(days=AT_RISK_DAYS_BEFORE_END),
         ).select_related("org")
     )
+    member_soon = list(
+        Obligation.objects.filter(
+            member__isnull=False,
+            member__user__isnull=False,
+            status=Status.AT_RISK,
+            period_last__gte=today,
+            period_last__lte=today + timedelta(days=AT_RISK_DAYS_BEFORE_END),
+        ).select_related("member")
+    )
     overdue = list(
         Obligation.objects.filter(
             member__isnull=True,
@@ -267,6 +276,21 @@ def compliance_risks(now: datetime) -> list[Draft]:
                 f"{ob.org.name}：{ob.period_key} 有未达标风险（剩余 {days_left} 天）",
                 ob.explanation,
                 page("compliance:branch", ob.org_id),
+            )
+        )
+    for ob in member_soon:
+        # A member's own obligation (a quarterly report, say): reminded before it is missed.
+        reason = Reason.REPORT_DUE if ob.family == "reports" else Reason.AT_RISK
+        days_left = (ob.period_last - today).days
+        drafts.append(
+            Draft(
+                notice_key(f"u{ob.member.user_id}", reason, f"obligation:{ob.pk}", ob.period_key),
+                ob.org_id,
+                reason,
+                f"提醒：{ob.period_key} 还有事项未完成（剩余 {days_left} 天）",
+                ob.explanation,
+                page("reports:new") if reason == Reason.REPORT_DUE else "",
+                recipient_id=ob.member.user_id,
             )
         )
     for ob in overdue:

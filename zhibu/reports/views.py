@@ -262,6 +262,40 @@ def work_reports(request):
 
 
 @login_required
+def review_list(request):
+    """Open the year's 民主评议 for a branch, and list the reviews one may see."""
+    from zhibu.orgs.models import OrgKind
+    from zhibu.orgs.permissions import visible_to
+
+    branches = visible_to(
+        request.user, Action.MANAGE_ORGLIFE, Organization.objects.filter(kind=OrgKind.BRANCH)
+    )
+    errors: list[str] = []
+    if request.method == "POST":
+        org = get_or_404(
+            request.user, Action.MANAGE_ORGLIFE, branches, pk=request.POST.get("org") or 0
+        )
+        try:
+            review = services.review_open(
+                actor=request.user, org=org, year=int(request.POST.get("year") or 0)
+            )
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            return redirect("reports:review", review.pk)
+    return render(
+        request,
+        "reports/review_list.html",
+        {
+            "reviews": selectors.review_list(user=request.user).order_by("-year", "org__name"),
+            "branches": branches,
+            "year": timezone.localdate().year,
+            "errors": errors,
+        },
+    )
+
+
+@login_required
 def review_detail(request, pk: int):
     review = get_or_404(
         request.user, Action.VIEW, DemocraticReview.objects.select_related("org"), pk=pk
@@ -374,6 +408,16 @@ def olm_cycle(request, meeting_pk: int):
                     target=members.get(pk=post.get("target")),
                     text=post.get("text", ""),
                 )
+            elif action in ("rectify_done", "rectify_verify"):
+                item = get_or_404(
+                    request.user, Action.VIEW, meeting.rectifications.all(), pk=post.get("item")
+                )
+                if action == "rectify_done":
+                    services.rectification_done(
+                        actor=request.user, item=item, evidence=post.get("evidence", "")
+                    )
+                else:
+                    services.rectification_verify(actor=request.user, item=item)
             elif action == "rectify" and manage:
                 services.rectification_add(
                     actor=request.user,

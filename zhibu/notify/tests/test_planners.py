@@ -131,3 +131,59 @@ def test_quiet_hours_push_to_morning():
     assert quiet_until(early, 22, 7) == datetime(2026, 10, 21, 7, 0, tzinfo=tz)
     day = datetime(2026, 10, 21, 7, 0, tzinfo=tz)
     assert quiet_until(day, 22, 7) == day
+
+
+@time_machine.travel(NOW, tick=False)
+def test_compliance_reminders_before_the_end_and_escalation_after_grace(world):
+    from zhibu.compliance.models import Obligation
+
+    def ob(**kw):
+        base = {
+            "org": world.branch,
+            "rule_id": "organ_party_day_monthly",
+            "family": "party_day",
+            "severity": "high",
+            "explanation": "本月党日 0.5 天，要求 1 天",
+            "numbers": {},
+            "evaluated_at": NOW,
+        }
+        return Obligation.objects.create(**(base | kw))
+
+    ob(
+        period_key="2026-10",
+        period_first=date(2026, 10, 1),
+        period_last=date(2026, 10, 24),
+        status="at_risk",
+    )
+    ob(
+        period_key="2026-09",
+        period_first=date(2026, 9, 1),
+        period_last=date(2026, 9, 30),
+        status="not_met",
+    )
+    ob(
+        rule_id="organ_member_report_quarterly",
+        family="reports",
+        member=world.member,
+        period_key="2026Q4",
+        period_first=date(2026, 10, 1),
+        period_last=date(2026, 10, 22),
+        status="at_risk",
+        explanation="本季度尚未提交思想汇报",
+    )
+    # far from the end: no reminder yet
+    ob(
+        rule_id="general_meeting_quarterly",
+        family="meetings",
+        period_key="2026Q4",
+        period_first=date(2026, 10, 1),
+        period_last=date(2026, 12, 31),
+        status="at_risk",
+    )
+    run_planners()
+    at_risk = Notice.objects.filter(reason=Reason.AT_RISK, recipient=world.secretary)
+    assert [n.body for n in at_risk] == ["本月党日 0.5 天，要求 1 天"]
+    escalated = Notice.objects.get(reason=Reason.ESCALATION)
+    assert escalated.recipient == world.admin and "2026-09" in escalated.title
+    report = Notice.objects.get(reason=Reason.REPORT_DUE)
+    assert report.recipient == world.member_user and "思想汇报" in report.body

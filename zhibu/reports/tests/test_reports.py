@@ -276,3 +276,40 @@ def test_secretary_position_ended_loses_access(world):
         member=deputy, org=world.branch, role="deputy_secretary", start=date(2020, 1, 1)
     )
     assert services.can_read_report(deputy_user, report)
+
+
+def test_rectification_is_verified_by_the_level_above_with_a_recheck(world, client):
+    meeting = olm(world, [world.secretary_member, world.member])
+    item = services.rectification_add(
+        actor=world.secretary, org=world.branch, meeting=meeting, problem="学习流于形式",
+        measure="每月专题研讨", owner=world.member, deadline=timezone.localdate() + timedelta(days=30),
+    )
+    with pytest.raises(ValidationError, match="尚未完成"):
+        services.rectification_verify(actor=world.admin, item=item)
+    with pytest.raises(ValidationError, match="完成情况"):
+        services.rectification_done(actor=world.secretary, item=item, evidence="")
+    services.rectification_done(actor=world.secretary, item=item, evidence="已开展三次研讨")
+    with pytest.raises(ValidationError, match="上级"):
+        services.rectification_verify(actor=world.secretary, item=item)
+    services.rectification_verify(actor=world.admin, item=item)
+    item.refresh_from_db()
+    assert item.status == "verified" and item.recheck_on > timezone.localdate()
+    client.force_login(world.secretary)
+    page = client.get(f"/reports/olm/{meeting.pk}/").content.decode()
+    assert "回头看" in page and "学习流于形式" in page
+
+
+def test_review_pages_permission_matrix(world, client):
+    client.force_login(world.secretary)
+    response = client.post("/reports/review/", {"org": world.branch.pk, "year": 2026})
+    assert response.status_code == 302
+    review_url = response["Location"]
+    assert client.post("/reports/review/", {"org": world.sibling.pk, "year": 2026}).status_code == 404
+    again = client.post("/reports/review/", {"org": world.branch.pk, "year": 2026})
+    assert "已经开始" in again.content.decode()
+    client.force_login(world.member_user)
+    assert client.get(review_url).status_code == 200
+    client.force_login(world.sibling_secretary)
+    assert client.get(review_url).status_code == 404
+    client.logout()
+    assert client.get(review_url).status_code == 302
