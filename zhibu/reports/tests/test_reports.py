@@ -281,8 +281,13 @@ def test_secretary_position_ended_loses_access(world):
 def test_rectification_is_verified_by_the_level_above_with_a_recheck(world, client):
     meeting = olm(world, [world.secretary_member, world.member])
     item = services.rectification_add(
-        actor=world.secretary, org=world.branch, meeting=meeting, problem="学习流于形式",
-        measure="每月专题研讨", owner=world.member, deadline=timezone.localdate() + timedelta(days=30),
+        actor=world.secretary,
+        org=world.branch,
+        meeting=meeting,
+        problem="学习流于形式",
+        measure="每月专题研讨",
+        owner=world.member,
+        deadline=timezone.localdate() + timedelta(days=30),
     )
     with pytest.raises(ValidationError, match="尚未完成"):
         services.rectification_verify(actor=world.admin, item=item)
@@ -304,7 +309,9 @@ def test_review_pages_permission_matrix(world, client):
     response = client.post("/reports/review/", {"org": world.branch.pk, "year": 2026})
     assert response.status_code == 302
     review_url = response["Location"]
-    assert client.post("/reports/review/", {"org": world.sibling.pk, "year": 2026}).status_code == 404
+    assert (
+        client.post("/reports/review/", {"org": world.sibling.pk, "year": 2026}).status_code == 404
+    )
     again = client.post("/reports/review/", {"org": world.branch.pk, "year": 2026})
     assert "已经开始" in again.content.decode()
     client.force_login(world.member_user)
