@@ -211,7 +211,7 @@ def leave_pending(now: datetime) -> list[Draft]:
                     f"{leave.member.name} 申请不参加「{leave.meeting.topic}」"
                     f"（{_local(leave.meeting.planned_start)}），事由：{leave.reason}。"
                     "请在会议开始前审批，会后批准不能作为请假。",
-                    page("orglife:leave-inbox"),
+                    page("orglife:leave_inbox"),
                     recipient_id=user_id,
                 )
             )
@@ -405,7 +405,7 @@ def makeups_due(now: datetime) -> list[Draft]:
                 Reason.MAKEUP_DUE,
                 title,
                 "请学习会议记录和材料并提交学习心得：\n" + "\n".join(lines),
-                page("orglife:my-meetings"),
+                page("orglife:my_meetings"),
                 recipient_id=items[0]["member__user_id"],
             )
         )
@@ -512,7 +512,7 @@ def weekly_digest(now: datetime) -> list[Draft]:
                 Reason.WEEKLY_DIGEST,
                 f"{grant.org.name} 本周组织生活概况",
                 body,
-                page("compliance:dashboard"),
+                page("compliance:dashboard", grant.org_id),
                 recipient_id=grant.user_id,
             )
         )
@@ -543,7 +543,7 @@ def consume_status_changes(now: datetime) -> int:
             continue
         if ob.member_id is not None:
             recipients = {ob.member.user_id} if ob.member.user_id else set()
-            url = page("orglife:my-meetings")
+            url = page("orglife:my_meetings")
         else:
             recipients = leaders.get(ob.org_id, set())
             url = page("compliance:branch", ob.org_id)

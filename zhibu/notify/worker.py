@@ -39,13 +39,14 @@ def run(
         ("evaluate", evaluate_every, _evaluate_due),
         ("plan", plan_every, lambda: planners.run_planners()),
     ]
-    last_run = {name: 0.0 for name, _, _ in jobs}
+    last_run: dict[str, float | None] = {name: None for name, _, _ in jobs}  # None: run now
     while not stop.is_set():
         close_old_connections()
         for name, every, job in jobs:
             if stop.is_set():
                 break
-            if once or time.monotonic() - last_run[name] >= every:
+            previous = last_run[name]
+            if once or previous is None or time.monotonic() - previous >= every:
                 last_run[name] = time.monotonic()
                 try:
                     job()

@@ -46,6 +46,7 @@ def test_meeting_notice_once_per_attendee_however_often_planned(world):
     assert notices.filter(recipient__isnull=True, org=world.branch).count() == 1
     assert notices.count() == 2
     assert "学习党章" in notices.first().title
+    assert notices.first().url.startswith("/orglife/meetings/")  # links to where it is done
 
 
 @time_machine.travel(NOW, tick=False)
@@ -69,6 +70,7 @@ def test_pending_leave_goes_to_the_secretary_not_to_the_sibling_branch(world):
     notice = Notice.objects.get(reason=Reason.LEAVE_PENDING)
     assert notice.recipient == world.secretary
     assert "李党员" in notice.title
+    assert notice.url == "/orglife/leave/"
 
 
 @time_machine.travel(NOW, tick=False)
@@ -91,6 +93,7 @@ def test_three_overdue_makeups_make_one_message(world):
     assert notice.recipient == world.member_user
     assert "3 项补课" in notice.title and "已逾期" in notice.title
     assert notice.body.count("·") == 3
+    assert notice.url == "/orglife/my/"
 
 
 @time_machine.travel(NOW, tick=False)
@@ -104,6 +107,9 @@ def test_silent_branch_to_branch_and_parent_admin(world):
     assert "第一党支部" in orgs and "第二党支部" not in orgs
     recipients = set(silent.filter(org=world.branch).values_list("recipient", flat=True))
     assert {world.secretary.pk, world.admin.pk} <= recipients
+    assert all(
+        n.url == f"/orglife/orgs/{world.branch.pk}/" for n in silent.filter(org=world.branch)
+    )
 
 
 @time_machine.travel(NOW, tick=False)
@@ -185,5 +191,6 @@ def test_compliance_reminders_before_the_end_and_escalation_after_grace(world):
     assert [n.body for n in at_risk] == ["本月党日 0.5 天，要求 1 天"]
     escalated = Notice.objects.get(reason=Reason.ESCALATION)
     assert escalated.recipient == world.admin and "2026-09" in escalated.title
+    assert escalated.url == f"/compliance/branch/{world.branch.pk}/"
     report = Notice.objects.get(reason=Reason.REPORT_DUE)
     assert report.recipient == world.member_user and "思想汇报" in report.body
