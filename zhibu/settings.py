@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "LeaveStatusEnum": "zhibu.orglife.models.LeaveStatus",
         "SignInMethodEnum": "zhibu.orglife.models.SignInMethod",
         "MakeupMethodEnum": "zhibu.orglife.models.MakeupMethod",
+        "OrgKindEnum": "zhibu.orgs.models.OrgKind",
+        "ReportKindEnum": "zhibu.reports.models.ReportKind",
     },
 }
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
-from zhibu.orgs.models import Organization, OrgKind, path_segment, subtree_q
+from zhibu.orgs.models import Grant, GrantRole, Organization, OrgKind, path_segment, subtree_q
 from zhibu.orgs.permissions import Action, require
 
 
@@ -70,3 +70,27 @@ def org_move(*, actor=None, org: Organization, new_parent: Organization) -> Orga
     Organization.objects.filter(pk=org.pk).update(parent=new_parent)
     org.refresh_from_db()
     return org
+
+
+@transaction.atomic
+def grant_create(
+    *, actor=None, user, org: Organization, role: str, personal_data: bool = True
+) -> Grant:
+    """Give `user` a role over `org`'s subtree; the actor needs MANAGE_GRANTS over `org`."""
+    if actor is not None:
+        require(actor, Action.MANAGE_GRANTS, org)
+    if Grant.objects.filter(user=user, org=org, role=role).exists():
+        label = GrantRole(role).label if role in GrantRole.values else role
+        raise ValidationError({"role": f"{user}在“{org.name}”已有“{label}”授权"})
+    grant = Grant(user=user, org=org, role=role, personal_data=personal_data)
+    grant.full_clean(validate_constraints=False)
+    grant.save()
+    return grant
+
+
+@transaction.atomic
+def grant_delete(*, actor=None, grant: Grant) -> None:
+    """Withdraw a grant; the actor needs MANAGE_GRANTS over the grant's organization."""
+    if actor is not None:
+        require(actor, Action.MANAGE_GRANTS, grant.org)
+    grant.delete()

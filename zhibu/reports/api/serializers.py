@@ -15,6 +15,7 @@ class AmendmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportAmendment
         fields = ["id", "body", "reason", "at"]
+        ref_name = "ReportAmendment"  # orglife has an "Amendment" schema component too
 
 
 class ThoughtReportSerializer(serializers.ModelSerializer):
@@ -62,6 +63,9 @@ class CommentSerializer(serializers.Serializer):
 class AmendSerializer(serializers.Serializer):
     body = serializers.CharField()
     reason = serializers.CharField(max_length=500)
+
+    class Meta:
+        ref_name = "ReportAmend"  # distinct from orglife's "Amend" schema component
 
 
 class WorkReportResponseSerializer(serializers.ModelSerializer):

@@ -1,0 +1,179 @@
+"""Serializers of the roster. ID number and phone leave the server masked unless the viewer
+may see them (members.selectors.personal_fields, the same rule as the pages and exports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from zhibu.core.api import ScopedRelatedField
+from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
+from zhibu.members.models import CommitteePosition, Member
+from zhibu.members.selectors import personal_fields
+from zhibu.members.validators import validate_id_number
+from zhibu.orgs.models import Organization
+
+PERSONAL_HELP = _("无权查看完整信息时脱敏显示（如 110***********1234）")
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    branch = ScopedRelatedField(queryset=Organization.objects.all(), label=_("所在支部"))
+    branch_name = serializers.CharField(source="branch.name", read_only=True)
+    party_group = ScopedRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True, label=_("党小组")
+    )
+    party_group_name = serializers.CharField(
+        source="party_group.name", read_only=True, allow_null=True
+    )
+    since = serializers.DateField(
+        write_only=True,
+        required=False,
+        label=_("编入本支部日期"),
+        help_text=_("仅新建时使用；不填则为入党日期"),
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "name",
+            "gender",
+            "ethnicity",
+            "birth_date",
+            "id_number",
+            "phone",
+            "education",
+            "join_date",
+            "status",
+            "full_member_date",
+            "is_leading_cadre",
+            "is_exempt",
+            "branch",
+            "branch_name",
+            "party_group",
+            "party_group_name",
+            "user",
+            "is_active",
+            "since",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["user", "created_at", "updated_at"]
+        extra_kwargs = {
+            "id_number": {
+                "help_text": PERSONAL_HELP,
+                "validators": [
+                    validate_id_number,
+                    UniqueValidator(
+                        queryset=Member.objects.all(),
+                        message=_("该身份证号已登记在花名册中，请核对是否重复录入"),
+                    ),
+                ],
+            },
+            "phone": {"help_text": PERSONAL_HELP},
+        }
+
+    def to_internal_value(self, data: Any) -> dict:
+        """Normalize what people type; a masked value sent back unchanged means "keep"."""
+        if hasattr(data, "copy"):
+            data = data.copy()
+            for field, mask in (("id_number", mask_id_number), ("phone", mask_phone)):
+                value = data.get(field)
+                if not isinstance(value, str):
+                    continue
+                value = normalize_digits(value).upper()
+                current = getattr(self.instance, field, None) if self.instance else None
+                if current and "*" in value and value == mask(current):
+                    del data[field]
+                elif field == "id_number" and not value:
+                    data[field] = None
+                else:
+                    data[field] = value
+        return super().to_internal_value(data)
+
+    def to_representation(self, instance: Member) -> dict:
+        ret = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None:
+            ret.update(personal_fields(request.user, instance))
+        else:
+            ret["id_number"] = mask_id_number(instance.id_number)
+            ret["phone"] = mask_phone(instance.phone)
+        return ret
+
+
+class MemberTransferSerializer(serializers.Serializer):
+    branch = ScopedRelatedField(queryset=Organization.objects.all(), label=_("转入支部"))
+    on = serializers.DateField(label=_("转接日期"), help_text=_("在新支部的第一天"))
+    party_group = ScopedRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True, label=_("党小组")
+    )
+    note = serializers.CharField(max_length=200, required=False, default="", label=_("说明"))
+
+
+class CommitteePositionSerializer(serializers.ModelSerializer):
+    member = ScopedRelatedField(queryset=Member.objects.all(), label=_("党员"))
+    member_name = serializers.CharField(source="member.name", read_only=True)
+    org = ScopedRelatedField(queryset=Organization.objects.all(), label=_("组织"))
+    org_name = serializers.CharField(source="org.name", read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    is_current = serializers.SerializerMethodField(label=_("现任"))
+
+    class Meta:
+        model = CommitteePosition
+        fields = [
+            "id",
+            "member",
+            "member_name",
+            "org",
+            "org_name",
+            "role",
+            "role_display",
+            "start",
+            "end",
+            "is_current",
+        ]
+        read_only_fields = ["end"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_current(self, position: CommitteePosition) -> bool:
+        today = timezone.localdate()
+        return position.start <= today and (position.end is None or position.end >= today)
+
+
+class PositionEndSerializer(serializers.Serializer):
+    end = serializers.DateField(label=_("离任日期"))
+
+    def validate_end(self, value):
+        position = self.context.get("position")
+        if position is not None and value < position.start:
+            raise serializers.ValidationError(
+                _("离任日期不能早于任职日期 %(start)s") % {"start": position.start}
+            )
+        return value
+
+
+class ScopeEntrySerializer(serializers.Serializer):
+    org_id = serializers.IntegerField()
+    org_name = serializers.CharField()
+    role = serializers.CharField()
+    role_display = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema_serializer(many=False)
+class MeSerializer(serializers.Serializer):
+    """The signed-in account, its roster record and where its rights apply."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_null=True)
+    is_superuser = serializers.BooleanField(help_text=_("系统管理员：全部组织的全部权限"))
+    member = MemberSerializer(allow_null=True, help_text=_("本账号对应的党员（没有则为空）"))
+    scope = ScopeEntrySerializer(many=True, help_text=_("权限范围：在哪个组织、以什么身份"))
