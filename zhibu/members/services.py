@@ -104,7 +104,9 @@ def position_assign(
 ) -> CommitteePosition:
     if actor is not None:
         require(actor, Action.CHANGE, org)
-    if not member.branch.path.startswith(org.path) and member.branch.pk != org.pk:
+    # The org is the member's branch, an organization above it, or a party group inside it.
+    in_line = member.branch.path.startswith(org.path) or org.path.startswith(member.branch.path)
+    if not in_line:
         raise ValidationError({"member": f"{member.name}不在“{org.name}”，不能在此任职"})
     if role == "party_group_leader" and org.kind != OrgKind.PARTY_GROUP:
         raise ValidationError({"role": "党小组长只能在党小组任职"})

@@ -1,9 +1,99 @@
-from django.http import HttpResponse
+"""Member pages: the filterable list, one member's record and its edit form. Thin views."""
+
+from __future__ import annotations
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from zhibu.members import selectors
+from zhibu.members.filtersets import MemberFilterSet
+from zhibu.members.forms import MemberForm
+from zhibu.members.models import Education, Gender, Member, MemberStatus
+from zhibu.members.services import member_update
+from zhibu.orgs.models import Organization
+from zhibu.orgs.permissions import Action, can, get_or_404, visible_to
+
+PAGE_SIZE = 30
 
 
-def member_list(request):  # placeholder until the pages land
-    return HttpResponse(status=501)
+def _is_htmx_for(request: HttpRequest, target: str) -> bool:
+    headers = request.headers
+    return headers.get("HX-Request") == "true" and headers.get("HX-Target") == target
 
 
-def member_detail(request, pk):  # placeholder until the pages land
-    return HttpResponse(status=501)
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    """The roster the user may see, filtered by the shared MemberFilterSet."""
+    user = request.user
+    data = request.GET.copy()
+    data.setdefault("is_active", "true")  # 在册 by default; "unknown" shows everyone
+    filterset = MemberFilterSet(data, queryset=selectors.member_list(user=user), request=request)
+    queryset = filterset.qs if filterset.is_valid() else Member.objects.none()
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filterset": filterset,
+        "data": data,
+        "page": page,
+        "rows": selectors.with_personal(user, page.object_list),
+    }
+    if _is_htmx_for(request, "member-results"):
+        return render(request, "members/_list_results.html", context)
+    org_id = data.get("org", "")
+    context.update(
+        branches=selectors.member_filter_branches(user=user),
+        scope_org=(
+            visible_to(user, Action.VIEW, Organization.objects.filter(pk=org_id)).first()
+            if org_id.isdigit()
+            else None
+        ),
+        status_choices=MemberStatus.choices,
+        gender_choices=Gender.choices,
+        education_choices=Education.choices,
+    )
+    return render(request, "members/list.html", context)
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One member's roster record; ID number and phone masked unless VIEW_PERSONAL."""
+    user = request.user
+    member = get_or_404(
+        user, Action.VIEW, Member.objects.select_related("branch", "party_group", "user"), pk=pk
+    )
+    context = {
+        "member": member,
+        "personal": selectors.personal_fields(user, member),
+        "unmasked": can(user, Action.VIEW_PERSONAL, member),
+        "tenures": selectors.member_tenures(user=user, member=member),
+        "positions": selectors.member_positions(user=user, member=member),
+        "can_change": can(user, Action.CHANGE, member),
+    }
+    return render(request, "members/detail.html", context)
+
+
+@login_required
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct roster fields through member_update; out of CHANGE scope is 404."""
+    user = request.user
+    member = get_or_404(
+        user, Action.CHANGE, Member.objects.select_related("branch", "party_group"), pk=pk
+    )
+    # The form validates on a copy, so a rejected save leaves `member` untouched for the service.
+    form = MemberForm(request.POST or None, instance=copy.copy(member), user=user)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            member_update(actor=user, member=member, **changes)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("已保存 %(name)s 的信息") % {"name": member.name})
+            return redirect(member.get_absolute_url())
+    return render(request, "members/edit.html", {"member": member, "form": form})

@@ -6,4 +6,5 @@ app_name = "orgs"
 urlpatterns = [
     path("", views.org_tree, name="tree"),
     path("<int:pk>/", views.org_detail, name="detail"),
+    path("<int:pk>/children/", views.org_children, name="children"),
 ]

@@ -1,0 +1,78 @@
+"""Home page and menu: what each kind of account sees."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_login_page_is_chinese_and_logs_in_by_phone(client, world):
+    page = client.get(reverse("accounts:login"))
+    assert "手机号或用户名" in page.content.decode()
+    response = client.post(
+        reverse("accounts:login"), {"username": "13800000001", "password": "pass-1234"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:home")
+
+
+def test_wrong_password_shows_error(client, world):
+    response = client.post(
+        reverse("accounts:login"), {"username": "13800000001", "password": "nope"}
+    )
+    assert response.status_code == 200
+    assert 'data-testid="login-error"' in response.content.decode()
+
+
+def test_logout_is_a_post_and_returns_to_login(client, world):
+    client.force_login(world.member_user)
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("core:home")).status_code == 302
+
+
+def test_secretary_sees_branch_and_role(client, world):
+    client.force_login(world.secretary)
+    html = client.get(reverse("core:home")).content.decode()
+    assert "第一党支部" in html
+    assert "书记" in html
+    assert reverse("members:detail", args=[world.secretary_member.pk]) in html
+    # CHANGE somewhere: the roster import entry is in the menu
+    assert reverse("members:roster-import") in html
+    assert "第二党支部" not in html
+
+
+def test_plain_member_has_no_import_link(client, world):
+    client.force_login(world.member_user)
+    html = client.get(reverse("core:home")).content.decode()
+    assert "第一党支部" in html
+    assert reverse("members:roster-import") not in html
+    assert reverse("orgs:tree") in html and reverse("members:list") in html
+
+
+def test_admin_sees_committee_as_root(client, world):
+    client.force_login(world.admin)
+    html = client.get(reverse("core:home")).content.decode()
+    assert "县直机关工委" in html
+    assert "组织管理员" in html
+    assert "外县" not in html
+
+
+def test_outsider_sees_nothing(client, world):
+    client.force_login(world.outsider)
+    html = client.get(reverse("core:home")).content.decode()
+    assert "没有可查看的组织" in html
+    assert "第一党支部" not in html
+    assert reverse("members:roster-import") not in html
+
+
+def test_superuser_sees_every_root(client, world):
+    client.force_login(world.superuser)
+    html = client.get(reverse("core:home")).content.decode()
+    assert "县直机关工委" in html and "外县工委" in html
