@@ -1,0 +1,193 @@
+"""Evaluation: every effective rule, for every branch (and member) of a subtree, in a period.
+
+Status is a pure function of stored facts and `now`. The engine reads the subtree with a
+fixed number of queries (organizations, ancestors' settings, overrides, then one per fact
+type), and the rest is Python over frozen values, so 3 and 300 branches cost the same queries.
+
+A requested period selects each rule's own periods: those of the rule's kind that overlap it
+and have started by `now` (a month view shows the month's monthly rules plus the containing
+quarter, half and year; a year view shows the twelve months so far). For `ytd` at a date,
+`now` is capped at the end of that date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from zhibu.compliance.kinds import KINDS
+from zhibu.compliance.kinds.base import na
+from zhibu.compliance.rules import Rule, effective_rules
+from zhibu.compliance.verdicts import Pattern, Status, Verdict
+from zhibu.core.periods import Period, containing, local_date
+from zhibu.orgs.models import Organization, OrgKind, subtree_q
+
+
+@dataclass(frozen=True)
+class Result:
+    rule: Rule
+    org_id: int
+    member_id: int | None
+    period: Period
+    verdict: Verdict
+
+    @property
+    def status(self) -> str:
+        return self.verdict.status
+
+    @property
+    def severity(self) -> str:
+        return self.rule.severity
+
+    @property
+    def key(self) -> tuple:
+        """Identity of the obligation this result persists to."""
+        if self.member_id is not None:
+            return ("member", self.member_id, self.rule.id, self.period.key)
+        return ("org", self.org_id, self.rule.id, self.period.key)
+
+
+def rule_periods(kind: str, period: Period, today: date) -> list[Period]:
+    """The periods of `kind` overlapping `period` that have started by `today`."""
+    out: list[Period] = []
+    p = containing(kind, period.first)
+    while p.first <= period.last and p.first <= today:
+        out.append(p)
+        p = containing(kind, p.last + timedelta(days=1))
+    return out
+
+
+def resolve_settings(orgs: list[Organization]) -> dict[int, dict]:
+    """Per-organization settings merged root-first (nearest ancestor wins), from paths alone."""
+    by_path = {o.path: (o.settings or {}) for o in orgs}
+    out: dict[int, dict] = {}
+    for o in sorted(orgs, key=lambda o: o.path):
+        merged: dict = {}
+        for i in range(10, len(o.path) + 1, 10):
+            merged.update(by_path.get(o.path[:i], {}))
+        out[o.pk] = merged
+    return out
+
+
+def _disabled_verdict(rule: Rule) -> Verdict:
+    reason = f"：{rule.override_reason}" if rule.override_reason else ""
+    return na(f"上级组织已停用此规则（放宽要求{reason}）", loosened=True)
+
+
+def evaluate(org: Organization, period: Period, now: datetime | None = None) -> list[Result]:
+    """Verdicts for every branch × rule (and member × rule) under `org` in `period`."""
+    now = now or timezone.now()
+    if period.kind == "ytd":
+        now = min(now, period.end - timedelta(microseconds=1))
+    today = local_date(now)
+
+    orgs = list(
+        Organization.objects.filter(subtree_q(org.path), is_active=True).only(
+            "id", "name", "kind", "category", "parent_id", "path", "founded_on", "settings"
+        )
+    )
+    above = org.ancestor_ids[:-1]
+    ancestors = (
+        list(Organization.objects.filter(pk__in=above).only("id", "path", "settings"))
+        if above
+        else []
+    )
+    settings = resolve_settings(ancestors + orgs)
+    branches = [o for o in orgs if o.kind == OrgKind.BRANCH]
+    if not branches:
+        return []
+    rules_by_org = effective_rules(branches, settings=settings)
+
+    plan: dict[str, list[Period]] = {}
+    lookback = 0
+    for rules in rules_by_org.values():
+        for rule in rules:
+            if rule.period not in plan:
+                plan[rule.period] = rule_periods(rule.period, period, today)
+            if rule.kind == "silence":
+                lookback = max(lookback, int(rule.params.get("days", 0)) + 1)
+    spans = [p for ps in plan.values() for p in ps]
+    if not spans:
+        return []
+    first = min(p.first for p in spans)
+    last = max(p.last for p in spans)
+    window_first = min(date(first.year, 1, 1), first - timedelta(days=lookback))
+
+    from zhibu.compliance import facts as facts_module
+
+    store = facts_module.load(org, orgs, window_first, last)
+
+    # Which branch each member belongs to, per rule period (transfers move obligations).
+    assigned: dict[str, dict[int, list[int]]] = {}
+
+    def members_of(branch_id: int, rp: Period) -> list[int]:
+        if rp.key not in assigned:
+            ref = min(today, rp.last)
+            per_branch: dict[int, list[int]] = defaultdict(list)
+            for mid in store.members:
+                b = store.branch_of(mid, rp.first, ref)
+                if b is not None:
+                    per_branch[b].append(mid)
+            assigned[rp.key] = per_branch
+        return assigned[rp.key].get(branch_id, [])
+
+    results: list[Result] = []
+    member_cache: dict[tuple[int, int], object] = {}
+    for branch in branches:
+        bfacts = store.branch_facts(branch.pk, min(today, last))
+        for rule in rules_by_org[branch.pk]:
+            kind = KINDS[rule.kind]
+            for rp in plan[rule.period]:
+                if rule.subject == "branch":
+                    v = kind(rule.params, bfacts, rp, now) if rule.enabled else None
+                    results.append(Result(rule, branch.pk, None, rp, v or _disabled_verdict(rule)))
+                    continue
+                for mid in members_of(branch.pk, rp):
+                    mfacts = member_cache.get((branch.pk, mid))
+                    if mfacts is None:
+                        mfacts = store.member_facts(branch.pk, mid, min(today, last))
+                        member_cache[(branch.pk, mid)] = mfacts
+                    v = kind(rule.params, mfacts, rp, now) if rule.enabled else None
+                    results.append(Result(rule, branch.pk, mid, rp, v or _disabled_verdict(rule)))
+    results.sort(
+        key=lambda r: (r.org_id, r.member_id or 0, r.rule.family, r.rule.id, r.period.first)
+    )
+    return results
+
+
+def aggregate(results: list[Result], orgs: list[Organization]) -> dict[int, dict]:
+    """Counts per organization, rolled up the tree: each result counts for its branch and
+    every ancestor among `orgs`."""
+    known = {o.pk: o for o in orgs}
+    out: dict[int, dict] = {
+        pk: {
+            "total": 0,
+            **dict.fromkeys(Status.values, 0),
+            "patterns": dict.fromkeys(Pattern.values, 0),
+        }
+        for pk in known
+    }
+    paths = {o.pk: o.ancestor_ids for o in orgs}
+    for r in results:
+        for pk in paths.get(r.org_id, [r.org_id]):
+            counts = out.get(pk)
+            if counts is None:
+                continue
+            counts["total"] += 1
+            counts[r.status] += 1
+            if r.verdict.pattern:
+                counts["patterns"][r.verdict.pattern] += 1
+    return out
+
+
+def worst(results: list[Result], min_severity: str = "high") -> list[Result]:
+    """not_met results at or above a severity (what `zhibu check` fails on)."""
+    from zhibu.compliance.verdicts import SEVERITY_RANK
+
+    floor = SEVERITY_RANK[min_severity]
+    return [
+        r for r in results if r.status == Status.NOT_MET and SEVERITY_RANK[r.rule.severity] >= floor
+    ]

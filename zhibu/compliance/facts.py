@@ -1,0 +1,350 @@
+"""Bulk loaders: the facts of a whole subtree for a window of days, in a fixed number of queries.
+
+One query per fact type (meetings, procedure steps, discussion counts, tenures, attendances,
+leave requests, make-ups; reports when a reports app exists), each a path-range filter on the
+subtree, so the count does not grow with the number of branches or members. The rows become
+the frozen values of kinds.base, grouped per branch and per member.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.apps import apps
+from django.db.models import BooleanField, Case, Count, Q, Value, When
+
+from zhibu.compliance.kinds.base import (
+    AttendanceFact,
+    Facts,
+    MakeupFact,
+    MeetingFact,
+    MemberFact,
+    ReportFact,
+    Tenure,
+    local_day,
+)
+from zhibu.core.periods import local_midnight
+from zhibu.members.models import BranchTenure
+from zhibu.orglife.models import (
+    Attendance,
+    DiscussionEntry,
+    LeaveRequest,
+    Makeup,
+    Meeting,
+    MeetingStatus,
+    ProcedureStep,
+)
+from zhibu.orgs.models import Organization, OrgKind, subtree_q
+
+log = logging.getLogger(__name__)
+
+MEETING_FIELDS = (
+    "id",
+    "org_id",
+    "meeting_type",
+    "status",
+    "content_category",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "notice_sent_at",
+    "topic",
+)
+
+
+def _filled(name: str) -> Case:
+    return Case(
+        When(**{name: ""}, then=Value(False)), default=Value(True), output_field=BooleanField()
+    )
+
+
+def _in_window(prefix: str, first: date, last: date) -> Q:
+    """Meetings (via `prefix`) starting, as planned or really, within the window."""
+    start, end = local_midnight(first), local_midnight(last + timedelta(days=1))
+    return Q(**{f"{prefix}planned_start__gte": start, f"{prefix}planned_start__lt": end}) | Q(
+        **{f"{prefix}actual_start__gte": start, f"{prefix}actual_start__lt": end}
+    )
+
+
+def _meeting_fact(row: dict, prefix: str = "", steps=frozenset(), discussion: int = 0):
+    g = row.get
+    return MeetingFact(
+        id=g(f"{prefix}id"),
+        org_id=g(f"{prefix}org_id"),
+        meeting_type=g(f"{prefix}meeting_type"),
+        status=g(f"{prefix}status"),
+        content_category=g(f"{prefix}content_category"),
+        planned_start=g(f"{prefix}planned_start"),
+        planned_end=g(f"{prefix}planned_end"),
+        actual_start=g(f"{prefix}actual_start"),
+        actual_end=g(f"{prefix}actual_end"),
+        notice_sent_at=g(f"{prefix}notice_sent_at"),
+        topic=g(f"{prefix}topic") or "",
+        has_agenda=bool(g("has_agenda")),
+        has_materials=bool(g("has_materials")),
+        has_minutes=bool(g("has_minutes")),
+        has_lecturer=bool(g("has_lecturer")),
+        steps=steps,
+        discussion_count=discussion,
+    )
+
+
+def reports_models():
+    """(ThoughtReport, WorkReport) of the reports app, or None when it is not installed."""
+    if not apps.is_installed("zhibu.reports"):
+        return None
+    try:
+        return apps.get_model("reports", "ThoughtReport"), apps.get_model("reports", "WorkReport")
+    except LookupError:
+        return None
+
+
+@dataclass
+class FactStore:
+    """Facts of one subtree and window, grouped for cheap per-branch / per-member views."""
+
+    first: date
+    last: date
+    branches: dict[int, Organization]
+    groups_by_branch: dict[int, tuple[int, ...]]
+    meetings_by_branch: dict[int, list[MeetingFact]] = field(default_factory=dict)
+    attendances_by_branch: dict[int, list[AttendanceFact]] = field(default_factory=dict)
+    attendances_by_member: dict[int, list[AttendanceFact]] = field(default_factory=dict)
+    makeups_by_member: dict[int, list[MakeupFact]] = field(default_factory=dict)
+    members: dict[int, MemberFact] = field(default_factory=dict)
+    members_by_branch: dict[int, list[int]] = field(default_factory=dict)
+    reports: list[ReportFact] | None = None
+    _branch_facts: dict[int, Facts] = field(default_factory=dict)
+
+    def full_member_count(self, branch_id: int, day: date) -> int:
+        return sum(
+            1
+            for mid in self.members_by_branch.get(branch_id, ())
+            if self.members[mid].status == "full_member"
+            and any(t.branch_id == branch_id and t.covers(day) for t in self.members[mid].tenures)
+        )
+
+    def branch_facts(self, branch_id: int, day: date) -> Facts:
+        cached = self._branch_facts.get(branch_id)
+        if cached is not None:
+            return cached
+        branch = self.branches[branch_id]
+        reports = None
+        if self.reports is not None:
+            reports = tuple(
+                r for r in self.reports if r.member_id is None and r.org_id == branch_id
+            )
+        facts = Facts(
+            org_id=branch_id,
+            org_name=branch.name,
+            founded_on=branch.founded_on,
+            meetings=tuple(self.meetings_by_branch.get(branch_id, ())),
+            party_group_ids=self.groups_by_branch.get(branch_id, ()),
+            members=tuple(self.members[m] for m in self.members_by_branch.get(branch_id, ())),
+            attendances=tuple(self.attendances_by_branch.get(branch_id, ())),
+            reports=reports,
+            window_first=self.first,
+            full_member_count=self.full_member_count(branch_id, day),
+        )
+        self._branch_facts[branch_id] = facts
+        return facts
+
+    def member_facts(self, branch_id: int, member_id: int, day: date) -> Facts:
+        base = self.branch_facts(branch_id, day)
+        reports = None
+        if self.reports is not None:
+            reports = tuple(r for r in self.reports if r.member_id == member_id)
+        return Facts(
+            org_id=branch_id,
+            org_name=base.org_name,
+            founded_on=base.founded_on,
+            meetings=base.meetings,
+            party_group_ids=base.party_group_ids,
+            members=base.members,
+            attendances=tuple(self.attendances_by_member.get(member_id, ())),
+            makeups=tuple(self.makeups_by_member.get(member_id, ())),
+            reports=reports,
+            member=self.members[member_id],
+            window_first=self.first,
+            full_member_count=base.full_member_count,
+        )
+
+    def branch_of(self, member_id: int, first: date, ref: date) -> int | None:
+        """The member's branch for a period: the tenure covering `ref`, else the latest one
+        overlapping [first, ref]; None when the member was not in the subtree then."""
+        best = None
+        for t in self.members[member_id].tenures:
+            if t.start > ref or (t.end is not None and t.end < first):
+                continue
+            if t.covers(ref):
+                return t.branch_id
+            if best is None or t.start > best.start:
+                best = t
+        return best.branch_id if best else None
+
+
+def load(root: Organization, orgs: list[Organization], first: date, last: date) -> FactStore:
+    """All facts under `root` (whose organizations are `orgs`) for the days first..last."""
+    branches = {o.pk: o for o in orgs if o.kind == OrgKind.BRANCH}
+    groups: dict[int, list[int]] = defaultdict(list)
+    branch_of_org: dict[int, int] = {pk: pk for pk in branches}
+    for o in orgs:
+        if o.kind == OrgKind.PARTY_GROUP and o.parent_id in branches:
+            groups[o.parent_id].append(o.pk)
+            branch_of_org[o.pk] = o.parent_id
+    store = FactStore(
+        first=first,
+        last=last,
+        branches=branches,
+        groups_by_branch={b: tuple(sorted(g)) for b, g in groups.items()},
+    )
+    window = _in_window("", first, last)
+    meeting_qs = (
+        Meeting.objects.filter(subtree_q(root.path, "org__path"))
+        .filter(window)
+        .exclude(status=MeetingStatus.CANCELLED)
+    )
+
+    # 1. meetings
+    rows = list(
+        meeting_qs.values(*MEETING_FIELDS).annotate(
+            has_agenda=_filled("agenda"),
+            has_materials=_filled("materials"),
+            has_minutes=_filled("minutes"),
+            has_lecturer=_filled("lecturer"),
+        )
+    )
+    ids_sub = meeting_qs.values("id")
+    # 2. procedure steps, 3. discussion counts
+    steps: dict[int, set[str]] = defaultdict(set)
+    for meeting_id, code in ProcedureStep.objects.filter(meeting__in=ids_sub).values_list(
+        "meeting_id", "code"
+    ):
+        steps[meeting_id].add(code)
+    discussion = dict(
+        DiscussionEntry.objects.filter(meeting__in=ids_sub)
+        .values("meeting_id")
+        .annotate(n=Count("id"))
+        .values_list("meeting_id", "n")
+    )
+    meetings: dict[int, MeetingFact] = {}
+    for row in rows:
+        m = _meeting_fact(
+            row, "", frozenset(steps.get(row["id"], ())), discussion.get(row["id"], 0)
+        )
+        meetings[m.id] = m
+        branch_id = branch_of_org.get(m.org_id)
+        if branch_id is not None:
+            store.meetings_by_branch.setdefault(branch_id, []).append(m)
+
+    # 4. tenures with their members: every tenure (anywhere) of a member who belonged to the
+    # subtree during the window, so a transferred member's period has one owner everywhere.
+    overlapping = Q(start__lte=last) & (Q(end__isnull=True) | Q(end__gte=first))
+    tenure_qs = BranchTenure.objects.filter(
+        subtree_q(root.path, "branch__path"), overlapping, member__is_active=True
+    )
+    all_tenures = BranchTenure.objects.filter(
+        overlapping, member_id__in=tenure_qs.values("member_id")
+    )
+    tenures: dict[int, list[Tenure]] = defaultdict(list)
+    info: dict[int, dict] = {}
+    for row in all_tenures.values(
+        "member_id",
+        "branch_id",
+        "start",
+        "end",
+        "member__name",
+        "member__status",
+        "member__is_exempt",
+        "member__is_leading_cadre",
+    ).order_by("member_id", "start"):
+        tenures[row["member_id"]].append(Tenure(row["branch_id"], row["start"], row["end"]))
+        info[row["member_id"]] = row
+    for mid, row in info.items():
+        store.members[mid] = MemberFact(
+            id=mid,
+            name=row["member__name"],
+            status=row["member__status"],
+            is_exempt=row["member__is_exempt"],
+            is_leading_cadre=row["member__is_leading_cadre"],
+            tenures=tuple(tenures[mid]),
+        )
+        for b in sorted({t.branch_id for t in tenures[mid]}):
+            if b in branches:
+                store.members_by_branch.setdefault(b, []).append(mid)
+    member_sub = tenure_qs.values("member_id")
+
+    # 5. attendances (at meetings of the subtree, and anywhere for its members),
+    # 6. the leave requests that may excuse them
+    people = subtree_q(root.path, "meeting__org__path") | Q(member_id__in=member_sub)
+    meeting_window = _in_window("meeting__", first, last) & ~Q(
+        meeting__status=MeetingStatus.CANCELLED
+    )
+    leaves = {
+        (r["meeting_id"], r["member_id"]): r
+        for r in LeaveRequest.objects.filter(people, meeting_window).values(
+            "meeting_id", "member_id", "status", "requested_at", "decided_at"
+        )
+    }
+    prefixed = [f"meeting__{f}" for f in MEETING_FIELDS]
+    for row in Attendance.objects.filter(people, meeting_window).values(
+        "member_id", "outcome", *prefixed
+    ):
+        m = meetings.get(row["meeting__id"]) or _meeting_fact(row, "meeting__")
+        leave = leaves.get((m.id, row["member_id"]), {})
+        a = AttendanceFact(
+            meeting=m,
+            member_id=row["member_id"],
+            outcome=row["outcome"],
+            leave_status=leave.get("status", ""),
+            leave_requested_at=leave.get("requested_at"),
+            leave_decided_at=leave.get("decided_at"),
+        )
+        branch_id = branch_of_org.get(m.org_id)
+        if branch_id is not None and m.id in meetings:
+            store.attendances_by_branch.setdefault(branch_id, []).append(a)
+        if row["member_id"] in store.members:
+            store.attendances_by_member.setdefault(row["member_id"], []).append(a)
+
+    # 7. make-ups of the subtree's members
+    for row in Makeup.objects.filter(member_id__in=member_sub, due_date__gte=first).values(
+        "member_id", "attendance__meeting_id", "due_date", "confirmed_at"
+    ):
+        store.makeups_by_member.setdefault(row["member_id"], []).append(
+            MakeupFact(
+                row["member_id"],
+                row["attendance__meeting_id"],
+                row["due_date"],
+                row["confirmed_at"],
+            )
+        )
+
+    # 8. reports, when a reports app provides them
+    store.reports = _load_reports(root, member_sub, first, last)
+    return store
+
+
+def _load_reports(root: Organization, member_sub, first: date, last: date):
+    """Submitted thought reports and presented work reports as ReportFacts (two queries);
+    None when no reports app is installed, so member_report rules say "no data source"."""
+    models = reports_models()
+    if models is None:
+        return None
+    thought, work = models
+    out = []
+    for row in thought.objects.filter(
+        member_id__in=member_sub,
+        status__in=("submitted", "reviewed"),
+        submitted_at__gte=local_midnight(first),
+        submitted_at__lt=local_midnight(last + timedelta(days=1)),
+    ).values("member_id", "submitted_at"):
+        out.append(ReportFact(row["member_id"], local_day(row["submitted_at"]), "thought_report"))
+    for row in work.objects.filter(
+        subtree_q(root.path, "org__path"), presented_on__gte=first, presented_on__lte=last
+    ).values("org_id", "presented_on"):
+        out.append(ReportFact(None, row["presented_on"], "work_report", org_id=row["org_id"]))
+    return out

@@ -1,0 +1,95 @@
+"""Rule kinds: pure functions `evaluate(params, facts, period, now) -> Verdict`.
+
+Rule instances (profiles/*.toml) name a kind and give its parameters. Adding a kind means one
+function here plus its table-driven test; adding a rule is one profile entry.
+
+`STRICTER` says, per kind, in which direction each numeric parameter is stricter (+1: a larger
+value is stricter; -1: a smaller one is). An override that moves a parameter the other way,
+or changes a parameter without a known direction, loosens the rule and needs `loosens=True`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from zhibu.compliance.kinds.base import Facts
+from zhibu.compliance.kinds.meetings import (
+    advance_notice,
+    min_count,
+    party_content,
+    procedure_complete,
+    types_held,
+)
+from zhibu.compliance.kinds.party_day import min_duration, paced_total
+from zhibu.compliance.kinds.people import (
+    attendance,
+    attendance_register,
+    dual_life,
+    makeup_done,
+    silence,
+)
+from zhibu.compliance.kinds.reports import member_report
+from zhibu.compliance.verdicts import Verdict
+from zhibu.core.periods import Period
+
+Kind = Callable[[dict, Facts, Period, datetime], Verdict]
+
+KINDS: dict[str, Kind] = {
+    "min_count": min_count,
+    "types_held": types_held,
+    "procedure_complete": procedure_complete,
+    "party_content": party_content,
+    "advance_notice": advance_notice,
+    "paced_total": paced_total,
+    "min_duration": min_duration,
+    "attendance": attendance,
+    "attendance_register": attendance_register,
+    "makeup_done": makeup_done,
+    "dual_life": dual_life,
+    "silence": silence,
+    "member_report": member_report,
+}
+
+# Parameters that only label or describe (never a loosening).
+NEUTRAL_PARAMS = frozenset({"pattern"})
+
+STRICTER: dict[str, dict[str, int]] = {
+    "min_count": {"count": +1, "min_minutes": +1},
+    "types_held": {},
+    "procedure_complete": {},
+    "party_content": {},
+    "advance_notice": {"notice_days": +1},
+    "paced_total": {"half_day_hours": +1, "monthly_units": +1, "yearly_units": +1},
+    "min_duration": {"half_day_hours": +1, "flag_minutes": +1},
+    "attendance": {"max_unexcused": -1, "min_rate": +1},
+    "attendance_register": {},
+    "makeup_done": {"makeup_days": -1},
+    "dual_life": {"min_attended": +1, "max_unexcused": -1},
+    "silence": {"days": -1, "warn_days": -1},
+    "member_report": {"count": +1},
+}
+
+# List parameters where adding items is stricter (more meeting types required).
+SUPERSET_STRICTER: dict[str, frozenset[str]] = {
+    "types_held": frozenset({"types"}),
+}
+
+
+def loosened_params(kind: str, base: dict, new: dict) -> list[str]:
+    """Names of parameters that `new` loosens relative to `base` for this kind."""
+    directions = STRICTER.get(kind, {})
+    supersets = SUPERSET_STRICTER.get(kind, frozenset())
+    loose = []
+    for key, value in new.items():
+        if key in NEUTRAL_PARAMS or base.get(key) == value:
+            continue
+        old = base.get(key)
+        if key in directions and isinstance(value, int | float) and not isinstance(value, bool):
+            # Adding a limit where there was none is stricter either way.
+            if old is None or (value - old) * directions[key] > 0:
+                continue
+        elif key in supersets and isinstance(value, list) and set(old or []) <= set(value):
+            continue
+        loose.append(key)
+    return loose

@@ -1,0 +1,253 @@
+"""Kinds about whether meetings happen and are done properly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from zhibu.compliance.kinds.base import (
+    Facts,
+    founding_gate,
+    is_over,
+    meetings_in,
+    na,
+    period_label,
+    prorated,
+    remaining_days,
+    scheduled_in,
+    type_names,
+    verdict,
+)
+from zhibu.compliance.verdicts import Pattern, Status, Verdict
+from zhibu.core.periods import Period
+
+
+def _committee_gate(params: dict, facts: Facts) -> Verdict | None:
+    needed = params.get("min_full_members")
+    if needed and facts.full_member_count < needed:
+        return na(
+            f"正式党员 {facts.full_member_count} 人，不足 {needed} 人，不设支委会，不作要求",
+            full_members=facts.full_member_count,
+        )
+    return None
+
+
+def min_count(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """At least `count` held meetings of `types` in the period (per party group if asked)."""
+    gate = founding_gate(facts, period) or _committee_gate(params, facts)
+    if gate:
+        return gate
+    types = params["types"]
+    required = prorated(params.get("count", 1), facts, period)
+    pattern = params.get("pattern", Pattern.CONTENT_MISSING)
+    label, names = period_label(period), type_names(types)
+
+    def counts(m) -> bool:
+        if not m.held:
+            return False
+        if params.get("party_content_only") and not m.party_content:
+            return False
+        minutes = params.get("min_minutes")
+        return not minutes or (m.duration_minutes or 0) >= minutes
+
+    if params.get("per_party_group"):
+        if not facts.party_group_ids:
+            return na("本支部未设党小组", groups=0)
+        held_by_group = dict.fromkeys(facts.party_group_ids, 0)
+        for m in meetings_in(facts, period, types):
+            if counts(m) and m.org_id in held_by_group:
+                held_by_group[m.org_id] += 1
+        short = sorted(g for g, n in held_by_group.items() if n < required)
+        numbers = {
+            "groups": len(held_by_group),
+            "groups_short": len(short),
+            "required": required,
+            "short_group_ids": short,
+        }
+        if not short:
+            return verdict(
+                Status.MET,
+                f"{label}{len(held_by_group)} 个党小组均已召开{names}（每组至少 {required} 次）",
+                **numbers,
+            )
+        text = (
+            f"{label}{len(held_by_group)} 个党小组中有 {len(short)} 个未达到{names} {required} 次"
+        )
+        if is_over(period, now):
+            return verdict(Status.NOT_MET, text, pattern, **numbers)
+        days = remaining_days(period, now)
+        return verdict(Status.AT_RISK, f"{text}；尚余 {days} 天", pattern, **numbers)
+
+    held = [m for m in meetings_in(facts, period, types) if counts(m)]
+    scheduled = scheduled_in(facts, period, now, types)
+    numbers = {"held": len(held), "required": required, "scheduled": len(scheduled)}
+    if len(held) >= required:
+        return verdict(
+            Status.MET, f"{label}已召开{names} {len(held)} 次，要求至少 {required} 次", **numbers
+        )
+    if is_over(period, now):
+        return verdict(
+            Status.NOT_MET,
+            f"{label}召开{names} {len(held)} 次，要求至少 {required} 次，期限已过",
+            pattern,
+            **numbers,
+        )
+    days = remaining_days(period, now)
+    numbers["remaining_days"] = days
+    return verdict(
+        Status.AT_RISK,
+        f"{label}已召开{names} {len(held)} 次，要求至少 {required} 次；"
+        f"尚余 {days} 天，已安排 {len(scheduled)} 次",
+        pattern,
+        **numbers,
+    )
+
+
+def types_held(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Every required meeting type held at least once in the period (no system neglected)."""
+    gate = founding_gate(facts, period)
+    if gate:
+        return gate
+    types = list(params["types"])
+    committee_min = params.get("committee_min_full_members")
+    if committee_min and facts.full_member_count < committee_min and "committee_meeting" in types:
+        types.remove("committee_meeting")
+    held = {m.meeting_type for m in meetings_in(facts, period, types) if m.held}
+    missing = [t for t in types if t not in held]
+    label = period_label(period)
+    numbers = {"required_types": types, "missing_types": missing}
+    if not missing:
+        return verdict(Status.MET, f"{label}{type_names(types)}均已开展", **numbers)
+    text = f"{label}尚未开展：{type_names(missing)}"
+    if is_over(period, now):
+        return verdict(Status.NOT_MET, text, Pattern.CONTENT_MISSING, **numbers)
+    return verdict(
+        Status.AT_RISK,
+        f"{text}；尚余 {remaining_days(period, now)} 天",
+        Pattern.CONTENT_MISSING,
+        **numbers,
+    )
+
+
+_RECORD_LABELS = {
+    "topic": "主题",
+    "minutes": "会议记录",
+    "lecturer": "授课人",
+    "materials": "学习材料",
+    "discussion": "课后讨论",
+    "content_category": "内容类别",
+}
+
+
+def _missing_parts(m, params: dict) -> list[str]:
+    from zhibu.orglife.meeting_types import MEETING_TYPES
+
+    mtype = MEETING_TYPES.get(m.meeting_type)
+    steps = params.get("steps")
+    if steps is None:
+        steps = [s.code for s in mtype.steps] if mtype else []
+    names = {s.code: s.name for s in mtype.steps} if mtype else {}
+    missing = []
+    for code in steps:
+        done = code in m.steps or (code == "discussion" and m.discussion_count > 0)
+        if not done:
+            missing.append(names.get(code, code))
+    if params.get("record_fields", True) and mtype:
+        present = {
+            "topic": bool(m.topic),
+            "minutes": m.has_minutes,
+            "lecturer": m.has_lecturer,
+            "materials": m.has_materials,
+            "discussion": m.discussion_count > 0 or "discussion" in m.steps,
+            "content_category": bool(m.content_category),
+        }
+        for f in mtype.record_fields:
+            label = _RECORD_LABELS.get(f, f)
+            if not present.get(f, True) and label not in missing:
+                missing.append(label)
+    return missing
+
+
+def procedure_complete(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Every required step and record field of each held meeting is recorded."""
+    held = [m for m in meetings_in(facts, period, params.get("types")) if m.held]
+    label = period_label(period)
+    if not held:
+        return na(f"{label}没有需检查程序的{type_names(params.get('types') or [])}记录", meetings=0)
+    incomplete = {m.id: _missing_parts(m, params) for m in held}
+    incomplete = {k: v for k, v in incomplete.items() if v}
+    confirmed_bad = [m for m in held if m.id in incomplete and m.status == "confirmed"]
+    numbers = {
+        "meetings": len(held),
+        "incomplete": len(incomplete),
+        "incomplete_ids": sorted(incomplete),
+    }
+    if not incomplete:
+        return verdict(Status.MET, f"{label}{len(held)} 次会议程序完整", **numbers)
+    sample = next(iter(incomplete.values()))
+    text = (
+        f"{label}{len(held)} 次会议中 {len(incomplete)} 次程序不完整（如缺：{'、'.join(sample)}）"
+    )
+    if confirmed_bad:
+        return verdict(Status.NOT_MET, text, Pattern.PERFUNCTORY, **numbers)
+    return verdict(Status.AT_RISK, text + "；记录尚未确认，可补充", Pattern.PERFUNCTORY, **numbers)
+
+
+def party_content(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """A party day carries party content; business or entertainment does not count."""
+    types = params.get("types", ["party_day"])
+    held = [m for m in meetings_in(facts, period, types) if m.held]
+    label = period_label(period)
+    if not held:
+        return na(f"{label}没有{type_names(types)}记录", meetings=0)
+    off = [m for m in held if not m.party_content]
+    numbers = {"meetings": len(held), "non_party": len(off), "non_party_ids": [m.id for m in off]}
+    if not off:
+        return verdict(
+            Status.MET, f"{label}{len(held)} 次{type_names(types)}均为党的内容", **numbers
+        )
+    return verdict(
+        Status.NOT_MET,
+        f"{label}{len(held)} 次{type_names(types)}中 {len(off)} 次内容不是党的内容"
+        "（业务、行政或娱乐），不计入党日时间",
+        Pattern.CONTENT_MISSING,
+        **numbers,
+    )
+
+
+def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Members notified at least `notice_days` before; agenda and materials prepared."""
+    types = params.get("types")
+    days = params.get("notice_days", 3)
+    held = [m for m in meetings_in(facts, period, types) if m.held]
+    label = period_label(period)
+    if not held:
+        return na(f"{label}没有需提前通知的会议记录", meetings=0)
+    late = [
+        m
+        for m in held
+        if m.notice_sent_at is None or m.start - m.notice_sent_at < timedelta(days=days)
+    ]
+    unprepared = []
+    if params.get("require_agenda", True):
+        unprepared = [m for m in held if not m.has_agenda]
+    numbers = {
+        "meetings": len(held),
+        "late_notice": len(late),
+        "no_agenda": len(unprepared),
+        "notice_days": days,
+    }
+    if not late and not unprepared:
+        return verdict(
+            Status.MET, f"{label}{len(held)} 次会议均提前 {days} 天以上通知并备好议程", **numbers
+        )
+    parts = []
+    if late:
+        parts.append(f"{len(late)} 次未提前 {days} 天通知")
+    if unprepared:
+        parts.append(f"{len(unprepared)} 次会前没有议程")
+    return verdict(
+        Status.NOT_MET,
+        f"{label}{len(held)} 次会议中" + "，".join(parts),
+        Pattern.PERFUNCTORY,
+        **numbers,
+    )

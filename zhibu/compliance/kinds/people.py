@@ -1,0 +1,301 @@
+"""Kinds about people: attendance, leave, make-up, dual organizational life, silence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from zhibu.compliance.kinds.base import (
+    AttendanceFact,
+    Facts,
+    MakeupFact,
+    exempt_gate,
+    is_over,
+    local_day,
+    meetings_in,
+    na,
+    period_label,
+    reference_day,
+    remaining_days,
+    verdict,
+)
+from zhibu.compliance.verdicts import Pattern, Status, Verdict
+from zhibu.core.periods import Period
+
+
+def _rows(facts: Facts, period: Period, types=None, member_id=None) -> list[AttendanceFact]:
+    """Due attendances at held meetings in the period (of `types`, of one member if given)."""
+    wanted = set(types) if types else None
+    return [
+        a
+        for a in facts.attendances
+        if a.meeting.held
+        and period.contains(a.meeting.day)
+        and (wanted is None or a.meeting.meeting_type in wanted)
+        and (member_id is None or a.member_id == member_id)
+    ]
+
+
+def _exempt_ids(facts: Facts) -> set[int]:
+    return {m.id for m in facts.members if m.is_exempt}
+
+
+def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Absence without leave approved before the start; for a branch, an optional rate floor."""
+    label = period_label(period)
+    types = params.get("types")
+    if facts.member is not None:
+        gate = exempt_gate(facts)
+        if gate:
+            return gate
+        rows = _rows(facts, period, types, facts.member.id)
+        if not rows:
+            return na(f"{label}没有应参加的组织生活", due=0)
+        attended = sum(a.attended for a in rows)
+        excused = sum(a.missed and a.excused for a in rows)
+        unexcused = [a for a in rows if a.unexcused]
+        allowed = params.get("max_unexcused", 0)
+        numbers = {
+            "due": len(rows),
+            "attended": attended,
+            "excused": excused,
+            "unexcused": len(unexcused),
+        }
+        text = (
+            f"{label}应参加组织生活 {len(rows)} 次，出席 {attended} 次，"
+            f"请假 {excused} 次，未经会前批准缺席 {len(unexcused)} 次"
+        )
+        if len(unexcused) > allowed:
+            return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
+        return verdict(Status.MET, text, **numbers)
+
+    exempt = _exempt_ids(facts)
+    rows = [a for a in _rows(facts, period, types) if a.member_id not in exempt and a.outcome]
+    if not rows:
+        return na(f"{label}没有已登记的出勤记录", due=0)
+    attended = sum(a.attended for a in rows)
+    excused = sum(a.missed and a.excused for a in rows)
+    unexcused = sum(a.unexcused for a in rows)
+    base = len(rows) - excused
+    rate = attended / base if base else 1.0
+    numbers = {
+        "due": len(rows),
+        "attended": attended,
+        "excused": excused,
+        "unexcused": unexcused,
+        "rate": round(rate, 4),
+    }
+    text = (
+        f"{label}应到 {len(rows)} 人次，实到 {attended} 人次，请假 {excused} 人次，"
+        f"无故缺席 {unexcused} 人次，出勤率 {rate:.0%}"
+    )
+    min_rate = params.get("min_rate")
+    max_unexcused = params.get("max_unexcused")
+    failed = (min_rate is not None and rate < min_rate) or (
+        max_unexcused is not None and unexcused > max_unexcused
+    )
+    if not failed:
+        return verdict(Status.MET, text, **numbers)
+    if min_rate is not None:
+        text += f"（要求不低于 {min_rate:.0%}）"
+    status = Status.NOT_MET if is_over(period, now) else Status.AT_RISK
+    return verdict(status, text, Pattern.PEOPLE_MISSING, **numbers)
+
+
+def attendance_register(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Every due attendee of every held session has an outcome registered."""
+    from zhibu.orglife.meeting_types import MEETING_TYPES
+
+    label = period_label(period)
+    types = params.get("types")
+    held = [
+        m
+        for m in meetings_in(facts, period, types)
+        if m.held
+        and (
+            m.meeting_type not in MEETING_TYPES or MEETING_TYPES[m.meeting_type].register_attendance
+        )
+    ]
+    if not held:
+        return na(f"{label}没有需登记考勤的会议", meetings=0)
+    exempt = _exempt_ids(facts)
+    by_meeting: dict[int, list[AttendanceFact]] = {m.id: [] for m in held}
+    for a in facts.attendances:
+        if a.meeting.id in by_meeting:
+            by_meeting[a.meeting.id].append(a)
+    unregistered_meetings = [m for m in held if not by_meeting[m.id]]
+    blanks = {
+        m.id: sum(1 for a in by_meeting[m.id] if not a.outcome and a.member_id not in exempt)
+        for m in held
+    }
+    gaps = [m for m in held if blanks[m.id] or not by_meeting[m.id]]
+    numbers = {
+        "meetings": len(held),
+        "meetings_incomplete": len(gaps),
+        "no_register": len(unregistered_meetings),
+        "blank_outcomes": sum(blanks.values()),
+    }
+    if not gaps:
+        return verdict(Status.MET, f"{label}{len(held)} 次会议均已登记考勤", **numbers)
+    text = f"{label}{len(held)} 次会议中 {len(gaps)} 次考勤登记不全"
+    if numbers["blank_outcomes"]:
+        text += f"（{numbers['blank_outcomes']} 人次未登记出勤情况）"
+    if any(m.status == "confirmed" for m in gaps):
+        return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
+    return verdict(
+        Status.AT_RISK, text + "；记录尚未确认，可补登", Pattern.PEOPLE_MISSING, **numbers
+    )
+
+
+def _makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
+    """The member's make-up obligations; an absence without a make-up row gets the default."""
+    member_id = facts.member.id
+    items = [mk for mk in facts.makeups if mk.member_id == member_id]
+    known = {mk.meeting_id for mk in items}
+    days = params.get("makeup_days", 30)
+    for a in facts.attendances:
+        if a.member_id == member_id and a.meeting.held and a.missed and a.meeting.id not in known:
+            items.append(MakeupFact(member_id, a.meeting.id, a.meeting.day + timedelta(days=days)))
+    return items
+
+
+def makeup_done(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Every absence (with or without leave) made up by its deadline (default 30 days)."""
+    label = period_label(period)
+    if facts.member is None:
+        return na("补课按党员逐人评估")
+    gate = exempt_gate(facts)
+    if gate:
+        return gate
+    items = [mk for mk in _makeup_items(params, facts) if period.contains(mk.due_date)]
+    if not items:
+        return na(f"{label}没有到期的补课任务", items=0)
+    t = local_day(now)
+    on_time = [mk for mk in items if mk.done and local_day(mk.confirmed_at) <= mk.due_date]
+    late_done = [mk for mk in items if mk.done and local_day(mk.confirmed_at) > mk.due_date]
+    overdue = [mk for mk in items if not mk.done and t > mk.due_date]
+    pending = [mk for mk in items if not mk.done and t <= mk.due_date]
+    numbers = {
+        "items": len(items),
+        "done": len(on_time),
+        "done_late": len(late_done),
+        "overdue": len(overdue),
+        "pending": len(pending),
+    }
+    text = f"{label}到期补课 {len(items)} 项：按期完成 {len(on_time)} 项"
+    if late_done:
+        text += f"，逾期完成 {len(late_done)} 项"
+    if overdue:
+        text += f"，逾期未完成 {len(overdue)} 项"
+    if pending:
+        nearest = min(mk.due_date for mk in pending)
+        text += f"，待完成 {len(pending)} 项（最近期限 {nearest:%Y-%m-%d}）"
+    if overdue or late_done:
+        return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
+    if pending:
+        return verdict(Status.AT_RISK, text, Pattern.PEOPLE_MISSING, **numbers)
+    return verdict(Status.MET, text, **numbers)
+
+
+def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """Leading cadres attend their branch's organizational life as ordinary members."""
+    label = period_label(period)
+    if facts.member is None:
+        return na("双重组织生活按领导干部逐人评估")
+    if not facts.member.is_leading_cadre:
+        return na("不是处级以上党员领导干部", leading_cadre=False)
+    rows = _rows(facts, period, params.get("types"), facts.member.id)
+    attended = sum(a.attended for a in rows)
+    excused = sum(a.missed and a.excused for a in rows)
+    unexcused = sum(a.unexcused for a in rows)
+    need = params.get("min_attended", 1)
+    numbers = {
+        "due": len(rows),
+        "attended": attended,
+        "excused": excused,
+        "unexcused": unexcused,
+        "min_attended": need,
+    }
+    text = (
+        f"领导干部{label}以普通党员身份参加支部组织生活 {attended} 次"
+        f"（应参加 {len(rows)} 次，请假 {excused} 次，无故缺席 {unexcused} 次）"
+    )
+    if unexcused > params.get("max_unexcused", 0):
+        return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
+    if attended >= need or (rows and attended + excused == len(rows) and excused):
+        # All due sessions attended or excused in advance is met even below the minimum.
+        return verdict(Status.MET, text, **numbers)
+    if is_over(period, now):
+        return verdict(
+            Status.NOT_MET, f"{text}，要求至少 {need} 次", Pattern.PEOPLE_MISSING, **numbers
+        )
+    return verdict(
+        Status.AT_RISK,
+        f"{text}，要求至少 {need} 次；尚余 {remaining_days(period, now)} 天",
+        Pattern.PEOPLE_MISSING,
+        **numbers,
+    )
+
+
+def silence(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """No organizational life for more than `days` days (a branch, or a member)."""
+    limit = params["days"]
+    warn = params.get("warn_days")
+    ref = reference_day(period, now)
+    if ref < period.first:
+        return na("期间尚未开始")
+    baseline = facts.window_first or period.first
+    if facts.member is None:
+        if facts.founded_on and facts.founded_on > baseline:
+            baseline = facts.founded_on
+        days_held = [m.day for m in facts.meetings if m.held and m.day <= ref]
+        last = max(days_held, default=None)
+        since = (ref - (last or baseline)).days
+        numbers = {"days_since": since, "limit_days": limit, "last": last and last.isoformat()}
+        who = "支部"
+        missed_since = None
+    else:
+        gate = exempt_gate(facts)
+        if gate:
+            return gate
+        starts = [t.start for t in facts.member.tenures]
+        if starts and min(starts) > baseline:
+            baseline = min(starts)
+        mine = [a for a in facts.attendances if a.member_id == facts.member.id and a.meeting.held]
+        took_part: list[date] = [
+            a.meeting.day for a in mine if (a.attended or (a.missed and a.excused))
+        ]
+        took_part += [
+            local_day(mk.confirmed_at)
+            for mk in facts.makeups
+            if mk.member_id == facts.member.id and mk.done
+        ]
+        took_part = [d for d in took_part if d <= ref]
+        last = max(took_part, default=None)
+        since = (ref - (last or baseline)).days
+        missed_since = sum(
+            1 for a in mine if a.unexcused and (last is None or a.meeting.day > last)
+        )
+        numbers = {
+            "days_since": since,
+            "limit_days": limit,
+            "last": last and last.isoformat(),
+            "unexcused_since": missed_since,
+        }
+        who = "本人"
+    at_least = "" if last else "至少"
+    text = f"{who}距上次参加组织生活{at_least} {since} 天（上限 {limit} 天）"
+    if since > limit:
+        if missed_since == 0:
+            # The member missed nothing: the branch held no organizational life for them.
+            return verdict(
+                Status.AT_RISK,
+                text + "；期间支部未组织应参加的活动",
+                Pattern.TIME_SQUEEZED,
+                **numbers,
+            )
+        pattern = Pattern.PEOPLE_MISSING if facts.member else Pattern.TIME_SQUEEZED
+        return verdict(Status.NOT_MET, text, pattern, **numbers)
+    if warn is not None and since > warn:
+        pattern = Pattern.PEOPLE_MISSING if facts.member else Pattern.TIME_SQUEEZED
+        return verdict(Status.AT_RISK, text, pattern, **numbers)
+    return verdict(Status.MET, text, **numbers)

@@ -1,0 +1,55 @@
+"""Reports members and branches owe: thought/work reports (data come from a reports app)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from zhibu.compliance.kinds.base import (
+    Facts,
+    exempt_gate,
+    founding_gate,
+    is_over,
+    na,
+    period_label,
+    remaining_days,
+    verdict,
+)
+from zhibu.compliance.verdicts import Pattern, Status, Verdict
+from zhibu.core.periods import Period
+
+KIND_NAMES = {"thought_report": "思想汇报", "work_report": "工作报告"}
+
+
+def member_report(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
+    """At least `count` reports of `report_kind` per period, by a member or by the branch."""
+    name = KIND_NAMES.get(params.get("report_kind", ""), "汇报")
+    if facts.reports is None:
+        return na(f"尚未接入{name}数据（报告模块未启用），暂不评估", data_source=False)
+    gate = founding_gate(facts, period)
+    if gate:
+        return gate
+    if facts.member is not None:
+        gate = exempt_gate(facts)
+        if gate:
+            return gate
+    member_id = facts.member.id if facts.member else None
+    kind = params.get("report_kind")
+    count = sum(
+        1
+        for r in facts.reports
+        if r.member_id == member_id and period.contains(r.day) and (not kind or r.kind == kind)
+    )
+    need = params.get("count", 1)
+    label = period_label(period)
+    numbers = {"reports": count, "required": need}
+    text = f"{label}已提交{name} {count} 次，要求至少 {need} 次"
+    if count >= need:
+        return verdict(Status.MET, text, **numbers)
+    if is_over(period, now):
+        return verdict(Status.NOT_MET, text, Pattern.CONTENT_MISSING, **numbers)
+    return verdict(
+        Status.AT_RISK,
+        f"{text}；尚余 {remaining_days(period, now)} 天",
+        Pattern.CONTENT_MISSING,
+        **numbers,
+    )

@@ -1,0 +1,612 @@
+"""Reads of compliance: the oversight dashboard, drill-downs and the live branch and member views.
+
+Oversight pages read persisted Obligation rows (one or two grouped queries for any subtree);
+the secretary's and the member's pages evaluate live with `engine.evaluate`, so what they see
+never depends on a worker having run. Branch comparisons exist only under Action.OVERSEE;
+there are no member rankings anywhere (members are listed in roster order, never sorted by
+score).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhibu.compliance.models import Obligation
+from zhibu.compliance.verdicts import Pattern, Status
+from zhibu.core import periods
+from zhibu.core.periods import Period
+from zhibu.members.models import Member
+from zhibu.orgs.models import SEGMENT, Organization, OrgKind, subtree_q
+from zhibu.orgs.permissions import Action, scope_q, user_scope, visible_to
+
+FAMILIES: dict[str, Any] = {
+    "party_day": _("主题党日"),
+    "meetings": _("三会一课"),
+    "attendance": _("出勤"),
+    "makeup": _("补课"),
+    "dual_life": _("双重组织生活"),
+    "reports": _("汇报"),
+    "procedure": _("程序"),
+    "activity": _("活跃度"),
+}
+# Worst first: a cell shows the worst status among its obligations.
+STATUS_ORDER = (Status.NOT_MET, Status.AT_RISK, Status.MET, Status.NOT_APPLICABLE)
+FAILING = (Status.NOT_MET, Status.AT_RISK)
+_DAY = timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- rules catalogue
+
+
+@lru_cache(maxsize=1)
+def rule_catalog() -> dict[str, Any]:
+    """Every rule of every shipped profile by id (name, text, source), for labels and links."""
+    try:
+        from zhibu.compliance.rules import load_profiles
+    except ImportError:  # the engine is not installed yet
+        return {}
+    profiles = load_profiles()
+    values = profiles.values() if isinstance(profiles, dict) else profiles
+    out: dict[str, Any] = {}
+    for profile in values:
+        rules = getattr(profile, "rules", profile)
+        if isinstance(rules, dict):
+            rules = rules.values()
+        for rule in rules:
+            out.setdefault(rule.id, rule)
+    return out
+
+
+def rule_name(rule_id: str) -> str:
+    rule = rule_catalog().get(rule_id)
+    return getattr(rule, "name_zh", "") or rule_id
+
+
+# --------------------------------------------------------------------------- scoping
+
+
+def period_keys(period: Period) -> list[str]:
+    """Keys of every month, quarter, half and year overlapping `period` (at most 19)."""
+    keys: list[str] = []
+    for kind in ("month", "quarter", "half", "year"):
+        p = periods.containing(kind, period.first)
+        while p.first <= period.last:
+            keys.append(p.key)
+            p = periods.containing(kind, p.last + _DAY)
+    return keys
+
+
+def period_q(period: Period, prefix: str = "") -> Q:
+    """Obligations whose period overlaps `period` — the engine's rule: a month view shows the
+    month's monthly rules plus the containing quarter, half and year; a year view everything.
+
+    Stated on `period_key` so the (org, period_key) index serves it.
+    """
+    return Q(**{f"{prefix}period_key__in": period_keys(period)})
+
+
+def obligation_list(*, user) -> QuerySet[Obligation]:
+    """Obligations `user` may read: oversight subtrees, branches they run, and their own rows.
+
+    A secretary (MANAGE_ORGLIFE) reads their own branch's rows but never another branch's, so
+    no comparison across branches is possible without OVERSEE.
+    """
+    qs = Obligation.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    q = scope_q(user, Action.OVERSEE, Obligation) | scope_q(user, Action.MANAGE_ORGLIFE, Obligation)
+    member_id = user_scope(user).member_id
+    if member_id is not None:
+        q |= Q(member_id=member_id)
+    return qs.filter(q)
+
+
+def org_for_oversight(*, user, pk: int) -> Organization:
+    from zhibu.orgs.permissions import get_or_404
+
+    return get_or_404(user, Action.OVERSEE, Organization.objects.all(), pk=pk)
+
+
+def org_for_branch_view(*, user, pk: int) -> Organization:
+    """An organization the user oversees, or a branch they run (MANAGE_ORGLIFE); 404 otherwise.
+
+    Running a branch gives its own live view only; evaluating a subtree of several branches
+    compares them, which needs OVERSEE.
+    """
+    from django.http import Http404
+
+    if not user.is_authenticated:
+        raise Http404
+    q = scope_q(user, Action.OVERSEE, Organization) | (
+        scope_q(user, Action.MANAGE_ORGLIFE, Organization) & Q(kind=OrgKind.BRANCH)
+    )
+    org = Organization.objects.filter(q, pk=pk).first()
+    if org is None:
+        raise Http404
+    return org
+
+
+def member_for_obligations(*, user, pk: int) -> Member:
+    """The member themself, or a member of a branch the user oversees or runs; 404 otherwise."""
+    from django.http import Http404
+
+    if not user.is_authenticated:
+        raise Http404
+    q = scope_q(user, Action.OVERSEE, Member) | scope_q(user, Action.MANAGE_ORGLIFE, Member)
+    member_id = user_scope(user).member_id
+    if member_id is not None:
+        q |= Q(pk=member_id)
+    member = Member.objects.filter(q, pk=pk).select_related("branch").first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def oversight_roots(*, user) -> list[Organization]:
+    """The topmost organizations the user may compare branches in (for the menu and index)."""
+    orgs = list(
+        visible_to(user, Action.OVERSEE, Organization.objects.exclude(kind=OrgKind.PARTY_GROUP))
+        .order_by("path")
+        .only("pk", "name", "path", "kind")[:200]
+    )
+    roots: list[Organization] = []
+    for org in orgs:
+        if not any(org.path.startswith(r.path) for r in roots):
+            roots.append(org)
+    return roots
+
+
+# --------------------------------------------------------------------------- dashboard
+
+
+@dataclass
+class Cell:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, n: int) -> None:
+        self.counts[status] = self.counts.get(status, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def met(self) -> int:
+        return self.counts.get(Status.MET, 0)
+
+    @property
+    def status(self) -> str:
+        """The worst status present; "" when there is no obligation at all."""
+        for status in STATUS_ORDER:
+            if self.counts.get(status):
+                return str(status)
+        return ""
+
+    @property
+    def label(self) -> str:
+        if not self.status:
+            return "—"
+        return str(Status(self.status).label)
+
+    @property
+    def applicable(self) -> int:
+        return self.total - self.counts.get(Status.NOT_APPLICABLE, 0)
+
+
+@dataclass
+class Row:
+    org_id: int
+    name: str
+    path: str
+    kind: str
+    cells: dict[str, Cell]
+    overall: Cell
+
+
+@dataclass
+class RuleSummary:
+    rule_id: str
+    name: str
+    family: str
+    cell: Cell
+
+
+@dataclass
+class Dashboard:
+    org: Organization
+    period: Period
+    by: str
+    families: dict[str, Any]
+    rows: list[Row]
+    pattern_counts: dict[str, int]
+    totals: Cell
+    evaluated_at: datetime | None
+    branch_count: int
+    rules: list[RuleSummary] = field(default_factory=list)
+
+    @property
+    def pattern_rows(self) -> list[tuple[str, str, int]]:
+        return [(p.value, str(p.label), self.pattern_counts.get(p.value, 0)) for p in Pattern]
+
+    @property
+    def status_summary(self) -> dict[str, int]:
+        """How many rows are green / yellow / red / grey (not applicable or no data) overall."""
+        out = {"met": 0, "at_risk": 0, "not_met": 0, "grey": 0}
+        for row in self.rows:
+            status = row.overall.status
+            out[status if status in out else "grey"] += 1
+        return out
+
+
+def compliance_dashboard(
+    *, user, org: Organization, period: Period, by: str = "branch"
+) -> Dashboard:
+    """The traffic-light table for `org`'s subtree: two queries, whatever the subtree's size.
+
+    by="branch": one row per branch under `org`; by="child": one row per direct child, its
+    whole subtree rolled up (for large trees).
+    """
+    base = visible_to(
+        user,
+        Action.OVERSEE,
+        Obligation.objects.filter(subtree_q(org.path, "org__path"), period_q(period)),
+    )
+    if by == "child":
+        key_len = len(org.path) + SEGMENT
+        grouped = base.annotate(row_key=Substr("org__path", 1, key_len)).values(
+            "row_key", "rule_id", "family", "status", "pattern"
+        )
+    else:
+        grouped = base.values("org_id", "rule_id", "family", "status", "pattern")
+    aggregated = list(grouped.annotate(n=Count("id"), last=Max("evaluated_at")).order_by())
+
+    cells: dict[Any, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+    overall: dict[Any, Cell] = defaultdict(Cell)
+    pattern_counts: dict[str, int] = defaultdict(int)
+    totals = Cell()
+    per_rule: dict[str, RuleSummary] = {}
+    evaluated_at = None
+    for rec in aggregated:
+        key = rec["row_key"] if by == "child" else rec["org_id"]
+        rule_id = rec["rule_id"]
+        if rule_id not in per_rule:
+            per_rule[rule_id] = RuleSummary(rule_id, rule_name(rule_id), rec["family"], Cell())
+        per_rule[rule_id].cell.add(rec["status"], rec["n"])
+        cells[key][rec["family"]].add(rec["status"], rec["n"])
+        overall[key].add(rec["status"], rec["n"])
+        totals.add(rec["status"], rec["n"])
+        if rec["status"] in FAILING and rec["pattern"]:
+            pattern_counts[rec["pattern"]] += rec["n"]
+        if rec["last"] and (evaluated_at is None or rec["last"] > evaluated_at):
+            evaluated_at = rec["last"]
+
+    fields = ("pk", "name", "path", "kind")
+    if by == "child":
+        orgs = Organization.objects.filter(Q(parent=org) | Q(pk=org.pk)).order_by("path")
+        orgs = orgs.exclude(kind=OrgKind.PARTY_GROUP).only(*fields)
+        row_keys = [(o, o.path) for o in orgs if o.pk != org.pk or o.path in cells]
+        branch_count = None
+    else:
+        with_rows = [k for k in cells if isinstance(k, int)]
+        orgs = (
+            Organization.objects.filter(subtree_q(org.path))
+            .filter(Q(kind=OrgKind.BRANCH, is_active=True) | Q(pk__in=with_rows))
+            .order_by("path")
+            .only(*fields)
+        )
+        row_keys = [(o, o.pk) for o in orgs]
+        branch_count = sum(1 for o, _k in row_keys if o.kind == OrgKind.BRANCH)
+    rows = [
+        Row(
+            org_id=o.pk,
+            name=o.name,
+            path=o.path,
+            kind=o.kind,
+            cells={f: cells.get(key, {}).get(f) or Cell() for f in FAMILIES},
+            overall=overall.get(key) or Cell(),
+        )
+        for o, key in row_keys
+    ]
+    if branch_count is None:
+        branch_count = len(rows)
+    return Dashboard(
+        org=org,
+        period=period,
+        by=by,
+        families=FAMILIES,
+        rows=rows,
+        pattern_counts=dict(pattern_counts),
+        totals=totals,
+        evaluated_at=evaluated_at,
+        branch_count=branch_count,
+        rules=sorted(
+            per_rule.values(),
+            key=lambda r: (
+                list(FAMILIES).index(r.family) if r.family in FAMILIES else 99,
+                r.rule_id,
+            ),
+        ),
+    )
+
+
+@dataclass
+class TrendPoint:
+    key: str
+    label: str
+    orgs: int  # branches with an applicable monthly obligation
+    met: int
+    at_risk: int
+    not_met: int
+
+    @property
+    def met_share(self) -> float:
+        return round(100 * self.met / self.orgs, 1) if self.orgs else 0.0
+
+
+def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPoint]:
+    """Per month up to the end of `period` (at most 12): how many branches met every monthly rule.
+
+    One grouped query. A branch is met in a month when it has an applicable monthly obligation
+    and none at risk or not met.
+    """
+    last = min(period.last, periods.local_date())
+    end_month = periods.containing("month", last)
+    months: list[Period] = []
+    m = end_month
+    start = period.first if period.kind in ("year", "ytd") else None
+    while len(months) < 12 and (start is None or m.first >= start):
+        months.append(m)
+        m = periods.containing("month", m.first - _DAY)
+    months.reverse()
+    keys = [m.key for m in months]
+    failing = Q(status__in=FAILING)
+    rows = (
+        visible_to(
+            user,
+            Action.OVERSEE,
+            Obligation.objects.filter(
+                subtree_q(org.path, "org__path"), period_key__in=keys, member__isnull=True
+            ),
+        )
+        .values("period_key")
+        .annotate(
+            orgs=Count("org_id", distinct=True, filter=~Q(status=Status.NOT_APPLICABLE)),
+            failing=Count("org_id", distinct=True, filter=failing),
+            not_met=Count("org_id", distinct=True, filter=Q(status=Status.NOT_MET)),
+        )
+        .order_by()
+    )
+    by_key = {r["period_key"]: r for r in rows}
+    out = []
+    for p in months:
+        r = by_key.get(p.key) or {"orgs": 0, "failing": 0, "not_met": 0}
+        out.append(
+            TrendPoint(
+                key=p.key,
+                label=f"{p.first.year}-{p.first.month:02d}",
+                orgs=r["orgs"],
+                met=max(r["orgs"] - r["failing"], 0),
+                at_risk=r["failing"] - r["not_met"],
+                not_met=r["not_met"],
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- drill-downs
+
+
+def rule_obligations(
+    *, user, org: Organization, rule_id: str, period: Period
+) -> QuerySet[Obligation]:
+    """One rule across `org`'s subtree, in tree order (never ranked)."""
+    return (
+        visible_to(
+            user,
+            Action.OVERSEE,
+            Obligation.objects.filter(
+                subtree_q(org.path, "org__path"), period_q(period), rule_id=rule_id
+            ),
+        )
+        .select_related("org", "member")
+        .order_by("org__path", "member__name", "member_id", "period_first")
+    )
+
+
+def member_obligations(*, user, member: Member, period: Period) -> QuerySet[Obligation]:
+    """Persisted obligations of one member (the caller has resolved `member` through scope)."""
+    return (
+        obligation_list(user=user)
+        .filter(period_q(period), member=member)
+        .order_by("period_first", "rule_id")
+    )
+
+
+@dataclass
+class MakeupItem:
+    makeup: Any
+    overdue: bool
+    days_left: int
+
+
+def open_makeups(*, member: Member, today: date | None = None) -> list[MakeupItem]:
+    """A member's make-ups not yet confirmed, overdue first; one query."""
+    from zhibu.orglife.models import Makeup
+
+    today = today or periods.local_date()
+    rows = (
+        Makeup.objects.filter(member=member, confirmed_at__isnull=True)
+        .select_related("attendance__meeting")
+        .order_by("due_date", "pk")
+    )
+    return [
+        MakeupItem(makeup=m, overdue=m.due_date < today, days_left=(m.due_date - today).days)
+        for m in rows
+    ]
+
+
+# --------------------------------------------------------------------------- live evaluation
+
+
+@dataclass
+class LiveItem:
+    rule_id: str
+    name: str
+    family: str
+    family_label: str
+    status: str
+    status_label: str
+    explanation: str
+    pattern: str
+    severity: str
+    source: str
+    text: str
+    period: Period
+    next_step: str
+    numbers: dict
+    org_id: int | None = None
+    member_id: int | None = None
+    member_name: str = ""
+
+
+def _days_left(period: Period, today: date) -> int:
+    return max((period.last - today).days + 1, 0)
+
+
+SCOPE_WORDS = {"month": "本月", "quarter": "本季度", "half": "本半年", "year": "本年"}
+
+
+def _meeting_names(rule: Any) -> str:
+    from zhibu.orglife.meeting_types import MEETING_TYPES
+
+    types = (getattr(rule, "params", None) or {}).get("types") or []
+    return "、".join(MEETING_TYPES[t].name if t in MEETING_TYPES else t for t in types)
+
+
+def next_step(rule: Any, verdict: Any, period: Period, today: date) -> str:
+    """What to do next, in plain words, e.g. "本月还需安排 1 个半天党日，剩余 6 天".
+
+    Reads the numbers each rule kind reports (units/target_units, held/required, missing
+    types, groups short, reports); anything else falls back to the verdict's explanation.
+    """
+    if verdict.status in (Status.MET, Status.NOT_APPLICABLE):
+        return ""
+    n = verdict.numbers or {}
+    left = _days_left(period, today)
+    scope = SCOPE_WORDS.get(period.kind, "本期")
+    names = _meeting_names(rule) or getattr(rule, "name_zh", "") or ""
+    if left == 0:
+        return f"{period_text(period)}已结束未达标：请在下期补足，并在记录中说明原因"
+    tail = f"，剩余 {left} 天"
+    if "target_units" in n and "units" in n:  # party-day time in half-day units
+        need = n["target_units"] - n["units"]
+        planned = n.get("scheduled_units", 0)
+        if need > planned:
+            return f"{scope}还需安排 {need - planned:g} 个半天{names or '党日'}{tail}"
+        if need > 0:
+            return f"按计划足额开展已安排的 {planned:g} 个半天{names or '党日'}即可达标{tail}"
+    if "groups_short" in n and n["groups_short"]:
+        return f"{scope}还有 {n['groups_short']} 个党小组需召开{names}{tail}"
+    if "held" in n and "required" in n:
+        need = n["required"] - n["held"]
+        planned = n.get("scheduled", 0)
+        if need > planned:
+            return f"{scope}还需安排 {need - planned} 次{names}{tail}"
+        if need > 0:
+            return f"按时召开已安排的 {planned} 次{names}即可达标{tail}"
+    if n.get("missing_types"):
+        from zhibu.orglife.meeting_types import MEETING_TYPES
+
+        missing = "、".join(
+            MEETING_TYPES[t].name if t in MEETING_TYPES else t for t in n["missing_types"]
+        )
+        return f"{scope}还需开展：{missing}{tail}"
+    if "reports" in n and "required" in n and n["required"] > n["reports"]:
+        return f"{scope}还需提交 {n['required'] - n['reports']} 次汇报{tail}"
+    need = n.get("missing")
+    if need is None and "required" in n:
+        done = next((n[k] for k in ("counted", "count", "done") if k in n), None)
+        if isinstance(done, int | float):
+            need = n["required"] - done
+    if isinstance(need, int | float) and need > 0:
+        what = n.get("unit_zh") or names
+        return f"{scope}还需完成 {need:g} 次“{what}”{tail}"
+    return f"{scope}剩余 {left} 天：{verdict.explanation}"
+
+
+def period_text(period: Period) -> str:
+    from zhibu.compliance.forms import period_label
+
+    return period_label(period)
+
+
+def live_evaluate(org: Organization, period: Period, now: datetime | None = None) -> list[Any]:
+    """engine.evaluate — the one entry point to live results (kept here so tests can see it)."""
+    from zhibu.compliance import engine
+
+    return engine.evaluate(org, period, now=now)
+
+
+def branch_live_status(
+    *,
+    org: Organization,
+    period: Period,
+    now: datetime | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[LiveItem]:
+    """Each rule for this branch (and its members) right now, with what to do next."""
+    now = now or timezone.now()
+    today = periods.local_date(now)
+    results = live_evaluate(org, period, now)
+    wanted = set(member_ids) if member_ids is not None else None
+    names: dict[int, str] = {}
+    member_pks = {r.member_id for r in results if r.member_id}
+    if member_pks:
+        names = dict(Member.objects.filter(pk__in=member_pks).values_list("pk", "name"))
+    items: list[LiveItem] = []
+    for res in results:
+        if wanted is not None and res.member_id not in wanted:
+            continue
+        rule, verdict = res.rule, res.verdict
+        rp = getattr(res, "period", None) or period
+        items.append(
+            LiveItem(
+                rule_id=rule.id,
+                name=getattr(rule, "name_zh", rule.id),
+                family=rule.family,
+                family_label=str(FAMILIES.get(rule.family, rule.family)),
+                status=verdict.status,
+                status_label=str(Status(verdict.status).label),
+                explanation=verdict.explanation,
+                pattern=verdict.pattern,
+                severity=getattr(rule, "severity", ""),
+                source=getattr(rule, "source", ""),
+                text=getattr(rule, "text_zh", ""),
+                period=rp,
+                next_step=next_step(rule, verdict, rp, today),
+                numbers=dict(verdict.numbers or {}),
+                org_id=res.org_id,
+                member_id=res.member_id,
+                member_name=names.get(res.member_id, "") if res.member_id else "",
+            )
+        )
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    # Rules worst first; member rows by rule, then roster name — never ranked by result.
+    items.sort(
+        key=lambda i: (
+            (1, 0, i.rule_id, i.member_name, i.member_id)
+            if i.member_id
+            else (0, order.get(i.status, 9), i.rule_id, "", 0)
+        )
+    )
+    return items

@@ -1,0 +1,37 @@
+"""Template helpers for the compliance menu and tables."""
+
+from __future__ import annotations
+
+from django import template
+
+from zhibu.orgs.permissions import Action, has_any, user_scope
+
+register = template.Library()
+GRANT_ROLES = ("org_admin", "org_viewer")
+
+
+@register.simple_tag
+def compliance_menu(user) -> dict:
+    """Which compliance entries this account gets: oversight, its branch, its own obligations."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    scope = user_scope(user)
+    branch_id = next(
+        (
+            e.org_id
+            for e in scope.entries
+            if Action.MANAGE_ORGLIFE in e.actions and e.role not in GRANT_ROLES
+        ),
+        None,
+    )
+    return {
+        "oversee": has_any(user, Action.OVERSEE),
+        "branch_id": branch_id,
+        "member": scope.member_id is not None,
+    }
+
+
+@register.filter
+def get_item(mapping, key):
+    """`{{ row.cells|get_item:family }}` — dictionary lookup by a variable key."""
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,459 @@
+"""Database tests: facts loaders, evaluation, obligations and status changes, overrides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from zhibu.compliance import facts as facts_module
+from zhibu.compliance.engine import aggregate, evaluate
+from zhibu.compliance.models import Obligation, RuleOverride, StatusChange
+from zhibu.compliance.rules import effective_rules
+from zhibu.compliance.services import (
+    evaluate_due,
+    obligations_refresh,
+    refresh_for_meeting,
+    rule_override_set,
+)
+from zhibu.core.periods import month, quarter
+from zhibu.members.services import member_transfer
+from zhibu.members.tests.factories import MemberFactory
+from zhibu.orglife.models import (
+    Attendance,
+    DiscussionEntry,
+    LeaveRequest,
+    Makeup,
+    Meeting,
+    ProcedureStep,
+)
+from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.tests.factories import GrantFactory, OrganizationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SH = ZoneInfo("Asia/Shanghai")
+D = date
+
+
+def at(day: date, hhmm: str = "09:00") -> datetime:
+    h, m = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(h, m), tzinfo=SH)
+
+
+def make_meeting(org, day, minutes=180, *, type="party_day", status="confirmed", **kw) -> Meeting:
+    start = at(day, kw.pop("start", "09:00"))
+    held = status in ("held", "confirmed")
+    return Meeting.objects.create(
+        org=org,
+        meeting_type=type,
+        topic=kw.pop("topic", "学习"),
+        planned_start=start,
+        planned_end=start + timedelta(minutes=max(minutes, 180)),
+        actual_start=start if held else None,
+        actual_end=start + timedelta(minutes=minutes) if held else None,
+        status=status,
+        **kw,
+    )
+
+
+APRIL_2 = at(D(2026, 4, 2))
+
+
+def results_for(results, rule_id, org=None, member=None):
+    return [
+        r
+        for r in results
+        if r.rule.id == rule_id
+        and (org is None or r.org_id == org.pk)
+        and (member is None or r.member_id == member.pk)
+    ]
+
+
+# ---- facts ---------------------------------------------------------------------------------
+
+
+def test_facts_loader_reads_the_subtree_in_bulk(world):
+    w = world
+    m1 = make_meeting(w.branch, D(2026, 3, 3), agenda="议程")
+    m_group = make_meeting(w.group, D(2026, 3, 4), 90, type="party_group_meeting")
+    make_meeting(w.branch, D(2026, 3, 5), status="cancelled")
+    make_meeting(w.sibling, D(2026, 3, 6))
+    make_meeting(w.outside, D(2026, 3, 7))
+    ProcedureStep.objects.create(meeting=m1, code="theme", done_on=D(2026, 3, 1))
+    DiscussionEntry.objects.create(meeting=m1, text="发言")
+    Attendance.objects.create(meeting=m1, member=w.member, outcome="on_leave")
+    Attendance.objects.create(meeting=m1, member=w.other_member, outcome="absent")
+    LeaveRequest.objects.create(
+        meeting=m1,
+        member=w.member,
+        reason="出差",
+        requested_at=at(D(2026, 3, 1)),
+        status="approved",
+        decided_at=at(D(2026, 3, 2)),
+    )
+    absent = Attendance.objects.get(meeting=m1, member=w.other_member)
+    Makeup.objects.create(attendance=absent, member=w.other_member, due_date=D(2026, 4, 2))
+
+    orgs = list(Organization.objects.subtree(w.committee))
+    store = facts_module.load(w.committee, orgs, D(2026, 1, 1), D(2026, 3, 31))
+    branch_meetings = {m.id for m in store.meetings_by_branch[w.branch.pk]}
+    assert branch_meetings == {m1.pk, m_group.pk}  # group meeting rolls up; cancelled never
+    assert len(store.meetings_by_branch[w.sibling.pk]) == 1
+    assert w.outside.pk not in store.meetings_by_branch
+    fact = next(m for m in store.meetings_by_branch[w.branch.pk] if m.id == m1.pk)
+    assert fact.steps == {"theme"} and fact.discussion_count == 1 and fact.has_agenda
+    assert fact.duration_minutes == 180
+    rows = {a.member_id: a for a in store.attendances_by_branch[w.branch.pk]}
+    assert rows[w.member.pk].excused and not rows[w.other_member.pk].excused
+    assert [mk.due_date for mk in store.makeups_by_member[w.other_member.pk]] == [D(2026, 4, 2)]
+    assert store.groups_by_branch[w.branch.pk] == (w.group.pk,)
+    assert w.outside_member.pk not in store.members
+    assert store.reports == []  # the reports app is installed, nothing submitted yet
+
+
+def test_reports_count_once_submitted_and_say_so_without_a_data_source(world, monkeypatch):
+    from zhibu.reports.models import ThoughtReport, WorkReport
+
+    w = world
+    ThoughtReport.objects.create(
+        member=w.member,
+        org=w.branch,
+        title="一季度思想汇报",
+        body="……",
+        status="submitted",
+        submitted_at=at(D(2026, 2, 10)),
+    )
+    ThoughtReport.objects.create(member=w.other_member, org=w.branch, title="草稿", body="……")
+    WorkReport.objects.create(
+        org=w.branch, title="上半年工作", body="……", presented_on=D(2026, 6, 1)
+    )
+    results = evaluate(w.committee, quarter(2026, 1), APRIL_2)
+    quarterly = {
+        r.member_id: r.status for r in results_for(results, "organ_member_report_quarterly")
+    }
+    assert quarterly[w.member.pk] == "met"
+    assert quarterly[w.other_member.pk] == "not_met"  # a draft is not a report
+    results = evaluate(w.committee, quarter(2026, 2), at(D(2026, 7, 2)))
+    work = {r.org_id: r.status for r in results_for(results, "organ_work_report_half_yearly")}
+    assert work == {w.branch.pk: "met", w.sibling.pk: "not_met"}
+
+    monkeypatch.setattr(facts_module, "reports_models", lambda: None)
+    results = evaluate(w.committee, quarter(2026, 1), APRIL_2)
+    quarterly = results_for(results, "organ_member_report_quarterly")
+    assert {r.status for r in quarterly} == {"not_applicable"}
+    assert "尚未接入" in quarterly[0].verdict.explanation
+
+
+def test_member_transferred_in_keeps_old_branch_attendance(world):
+    w = world
+    old = make_meeting(w.outside, D(2026, 7, 10), 120, type="general_meeting")
+    Attendance.objects.create(meeting=old, member=w.outside_member, outcome="absent")
+    member_transfer(member=w.outside_member, branch=w.branch, on=D(2026, 8, 15))
+    with time_machine.travel(at(D(2026, 10, 2)), tick=False):
+        results = evaluate(w.committee, quarter(2026, 3))
+    mine = results_for(results, "organ_leave_approval", member=w.outside_member)
+    # Monthly rule: July was spent elsewhere; August and September belong to this branch.
+    assert {r.period.key for r in mine} == {"2026-08", "2026-09"}
+    dual = results_for(results, "organ_dual_org_life", member=w.outside_member)
+    assert [r.org_id for r in dual] == [w.branch.pk]
+    with time_machine.travel(at(D(2026, 10, 2)), tick=False):
+        outside = evaluate(w.outside.parent, quarter(2026, 3))
+    july = results_for(outside, "organ_leave_approval", member=w.outside_member)
+    assert [(r.period.key, r.status) for r in july] == [("2026-07", "not_met")]
+
+
+# ---- evaluation ----------------------------------------------------------------------------
+
+
+def test_evaluate_gives_branch_and_member_verdicts_and_aggregates(world):
+    w = world
+    for day in (D(2026, 3, 3), D(2026, 3, 17)):
+        m = make_meeting(w.branch, day)
+        for member in (w.secretary_member, w.member, w.other_member):
+            Attendance.objects.create(meeting=m, member=member, outcome="present")
+    results = evaluate(w.committee, month(2026, 3), APRIL_2)
+    assert {r.org_id for r in results} == {w.branch.pk, w.sibling.pk}
+    pd = results_for(results, "organ_party_day_monthly")
+    assert {r.org_id: r.status for r in pd if r.period.key == "2026-03"} == {
+        w.branch.pk: "met",
+        w.sibling.pk: "not_met",
+    }
+    leave = results_for(results, "organ_leave_approval", org=w.branch)
+    assert {r.member_id for r in leave} == {
+        w.secretary_member.pk,
+        w.member.pk,
+        w.other_member.pk,
+    }
+    # A month view also shows the containing quarter, half and year.
+    assert {r.period.key for r in results} >= {"2026-03", "2026Q1", "2026H1", "2026"}
+    counts = aggregate(results, list(Organization.objects.subtree(w.committee)))
+    assert counts[w.committee.pk]["total"] == len(results)
+    assert counts[w.committee.pk]["not_met"] == (
+        counts[w.branch.pk]["not_met"] + counts[w.sibling.pk]["not_met"]
+    )
+    assert counts[w.group.pk]["total"] == 0
+
+
+def test_period_before_the_branch_existed(world):
+    w = world
+    young = OrganizationFactory(name="新支部", parent=w.committee, founded_on=D(2026, 3, 15))
+    results = evaluate(young, month(2026, 3), APRIL_2)
+    pd = results_for(results, "organ_party_day_monthly")
+    assert [r.status for r in pd] == ["not_applicable"]
+    assert "2026-03-15" in pd[0].verdict.explanation
+
+
+def test_leading_cadre_with_grants_in_two_organizations(world):
+    """Grants give rights, not a second branch: one dual-life verdict, in the cadre's branch."""
+    w = world
+    cadre_user = UserFactory()
+    cadre = MemberFactory(name="领导", branch=w.sibling, user=cadre_user, is_leading_cadre=True)
+    GrantFactory(user=cadre_user, org=w.committee, role="org_viewer")
+    GrantFactory(user=cadre_user, org=w.branch, role="org_admin")
+    gm = make_meeting(w.sibling, D(2026, 8, 10), 120, type="general_meeting")
+    Attendance.objects.create(meeting=gm, member=cadre, outcome="absent")
+    results = evaluate(w.committee, quarter(2026, 3), at(D(2026, 10, 2)))
+    dual = results_for(results, "organ_dual_org_life", member=cadre)
+    assert [(r.org_id, r.status) for r in dual] == [(w.sibling.pk, "not_met")]
+    others = [r for r in results_for(results, "organ_dual_org_life") if r.member_id != cadre.pk]
+    assert {r.status for r in others} == {"not_applicable"}
+
+
+def test_ytd_caps_now_at_the_date(world):
+    w = world
+    make_meeting(w.branch, D(2026, 2, 3), 360)
+    results = evaluate(w.committee, parse_ytd(D(2026, 2, 10)), at(D(2026, 12, 1)))
+    keys = {r.period.key for r in results_for(results, "organ_party_day_monthly", org=w.branch)}
+    assert keys == {"2026-01", "2026-02"}
+    feb = [
+        r
+        for r in results_for(results, "organ_party_day_monthly", org=w.branch)
+        if r.period.key == "2026-02"
+    ]
+    assert feb[0].status == "met"
+    yearly = results_for(results, "organ_party_day_yearly", org=w.branch)
+    assert yearly[0].status == "at_risk"  # as of 10 February the year is still open
+
+
+def parse_ytd(day):
+    from zhibu.core.periods import ytd
+
+    return ytd(day)
+
+
+def test_query_count_does_not_grow_with_branches(django_assert_num_queries):
+    def build(n: int) -> Organization:
+        root = OrganizationFactory(name=f"工委{n}", kind=OrgKind.ORGANS_WORK_COMMITTEE)
+        branches = [OrganizationFactory(parent=root) for _ in range(n)]
+        members = [MemberFactory(branch=b) for b in branches]
+        meetings = Meeting.objects.bulk_create(
+            Meeting(
+                org=b,
+                meeting_type="party_day",
+                topic="学习",
+                planned_start=at(D(2026, 3, 3)),
+                planned_end=at(D(2026, 3, 3), "12:00"),
+                actual_start=at(D(2026, 3, 3)),
+                actual_end=at(D(2026, 3, 3), "12:00"),
+                status="confirmed",
+            )
+            for b in branches
+        )
+        meetings = Meeting.objects.filter(org__in=branches).order_by("org_id")
+        Attendance.objects.bulk_create(
+            Attendance(meeting=m, member=mem, outcome="present")
+            for m, mem in zip(meetings, members, strict=True)
+        )
+        RuleOverride.objects.create(
+            org=root, rule_id="organ_time_full", params={"half_day_hours": 3.5}
+        )
+        return root
+
+    small, large = build(3), build(300)
+    # organizations, overrides, meetings, steps, discussion, tenures, leave requests,
+    # attendances, make-ups, thought reports, work reports
+    queries = 11
+    with django_assert_num_queries(queries):
+        few = evaluate(small, month(2026, 3), APRIL_2)
+    with django_assert_num_queries(queries):
+        many = evaluate(large, month(2026, 3), APRIL_2)
+    assert len(many) == len(few) * 100
+
+
+# ---- obligations and status changes --------------------------------------------------------
+
+
+def test_obligations_upsert_and_status_change_once(world):
+    w = world
+    now = at(D(2026, 3, 20))
+    first = obligations_refresh(org=w.committee, period=month(2026, 3), now=now)
+    assert first["created"] == Obligation.objects.count() > 0
+    pd = Obligation.objects.get(
+        org=w.branch, rule_id="organ_party_day_monthly", period_key="2026-03"
+    )
+    assert pd.status == "at_risk" and pd.member_id is None
+    assert "2026年3月党日 0 天" in pd.explanation
+    announced = StatusChange.objects.filter(obligation=pd)
+    assert [(c.old_status, c.new_status) for c in announced] == [("", "at_risk")]
+    met_rows = Obligation.objects.filter(status="met")
+    assert not StatusChange.objects.filter(obligation__in=met_rows).exists()
+    changes_before = StatusChange.objects.count()
+
+    again = obligations_refresh(org=w.committee, period=month(2026, 3), now=now)
+    assert again["created"] == again["updated"] == again["changes"] == 0
+    assert StatusChange.objects.count() == changes_before
+
+    for day in (D(2026, 3, 3), D(2026, 3, 10)):
+        make_meeting(w.branch, day)
+    later = at(D(2026, 3, 21))
+    third = obligations_refresh(org=w.committee, period=month(2026, 3), now=later)
+    pd.refresh_from_db()
+    assert pd.status == "met" and pd.evaluated_at == later
+    change = StatusChange.objects.filter(obligation=pd).latest("at")
+    assert (change.old_status, change.new_status, change.processed_at) == ("at_risk", "met", None)
+    assert third["changes"] >= 1
+    # The sibling's obligation did not change: no new row for it.
+    sibling_pd = Obligation.objects.get(
+        org=w.sibling, rule_id="organ_party_day_monthly", period_key="2026-03"
+    )
+    assert sibling_pd.changes.count() == 1
+
+
+def test_evaluate_due_turns_at_risk_into_not_met_after_the_deadline(world):
+    w = world
+    make_meeting(w.branch, D(2026, 1, 5))
+    make_meeting(w.branch, D(2026, 1, 12))
+    make_meeting(w.branch, D(2026, 3, 3))  # March: 1 unit of 2, behind pace (3 of 6)
+    evaluate_due(now=at(D(2026, 3, 25)))
+    pd = Obligation.objects.get(
+        org=w.branch, rule_id="organ_party_day_monthly", period_key="2026-03"
+    )
+    assert pd.status == "at_risk"
+    # 1 April 00:30 in Shanghai is still 31 March in UTC: March's deadline has passed.
+    just_after = datetime(2026, 3, 31, 16, 30, tzinfo=ZoneInfo("UTC"))
+    summary = evaluate_due(now=just_after)
+    pd.refresh_from_db()
+    assert pd.status == "not_met"
+    assert summary["roots"] == 2
+    assert Obligation.objects.filter(period_key="2026-04").exists()
+    assert pd.changes.filter(old_status="at_risk", new_status="not_met").count() == 1
+
+
+def test_refresh_for_meeting_updates_its_branch_at_once(world):
+    w = world
+    with time_machine.travel(at(D(2026, 3, 20)), tick=False):
+        m = make_meeting(w.group, D(2026, 3, 4), 90, type="party_group_meeting")
+        refresh_for_meeting(m)
+        ob = Obligation.objects.get(
+            org=w.branch, rule_id="party_group_meeting_monthly", period_key="2026-03"
+        )
+    assert ob.status == "met"
+    assert not Obligation.objects.filter(org=w.sibling).exists()
+    assert Obligation.objects.filter(org=w.branch, period_key="2026-01").exists()
+
+
+# ---- overrides -----------------------------------------------------------------------------
+
+
+def test_stricter_override_applies_to_the_subtree(world):
+    w = world
+    rule_override_set(
+        actor=w.admin, org=w.committee, rule_id="organ_time_full", params={"half_day_hours": 4}
+    )
+    make_meeting(w.branch, D(2026, 3, 3), 200)
+    make_meeting(w.outside, D(2026, 3, 3), 200)
+    rules = effective_rules([w.branch, w.outside])
+    strict = {r.id: r for r in rules[w.branch.pk]}["organ_time_full"]
+    assert strict.params["half_day_hours"] == 4 and not strict.loosened
+    assert {r.id: r for r in rules[w.outside.pk]}["organ_time_full"].params["half_day_hours"] == 3
+    inside = results_for(evaluate(w.committee, month(2026, 3), APRIL_2), "organ_time_full")
+    outside = results_for(evaluate(w.outside, month(2026, 3), APRIL_2), "organ_time_full")
+    assert {r.org_id: r.status for r in inside}[w.branch.pk] == "not_met"
+    assert outside[0].status == "met"
+
+
+def test_loosening_needs_the_flag_and_a_reason(world):
+    w = world
+    with pytest.raises(ValidationError) as err:
+        rule_override_set(
+            actor=w.admin, org=w.committee, rule_id="organ_time_full", params={"half_day_hours": 2}
+        )
+    assert "loosens" in err.value.message_dict
+    assert "放宽" in err.value.message_dict["loosens"][0]
+    with pytest.raises(ValidationError) as err:
+        rule_override_set(actor=w.admin, org=w.committee, rule_id="organ_makeup", enabled=False)
+    assert "停用规则" in err.value.message_dict["loosens"][0]
+    with pytest.raises(ValidationError) as err:
+        rule_override_set(
+            actor=w.admin,
+            org=w.committee,
+            rule_id="organ_time_full",
+            params={"half_day_hours": 2},
+            loosens=True,
+        )
+    assert "reason" in err.value.message_dict
+    assert not RuleOverride.objects.exists()
+
+    rule_override_set(
+        actor=w.admin,
+        org=w.committee,
+        rule_id="organ_time_full",
+        params={"half_day_hours": 2},
+        loosens=True,
+        reason="试点：山区交通不便",
+    )
+    rule = {r.id: r for r in effective_rules([w.branch])[w.branch.pk]}["organ_time_full"]
+    assert rule.loosened and rule.params["half_day_hours"] == 2
+
+
+def test_override_validation_messages(world):
+    w = world
+    with pytest.raises(ValidationError) as err:
+        rule_override_set(actor=w.admin, org=w.committee, rule_id="no_such_rule")
+    assert "rule_id" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        rule_override_set(
+            actor=w.admin, org=w.committee, rule_id="organ_time_full", params={"hours": 5}
+        )
+    assert "hours" in err.value.message_dict["params"][0]
+    # A secretary can tighten their own branch but not reach the committee.
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        rule_override_set(actor=w.secretary, org=w.committee, rule_id="organ_time_full", params={})
+
+
+def test_unflagged_loosening_row_is_ignored_and_disabled_rule_is_shown(world):
+    w = world
+    RuleOverride.objects.create(
+        org=w.committee, rule_id="organ_time_full", params={"half_day_hours": 1}
+    )
+    RuleOverride.objects.create(
+        org=w.committee, rule_id="organ_makeup", enabled=False, loosens=True, reason="试点"
+    )
+    rules = {r.id: r for r in effective_rules([w.branch])[w.branch.pk]}
+    assert rules["organ_time_full"].params["half_day_hours"] == 3
+    results = evaluate(w.committee, month(2026, 3), APRIL_2)
+    makeups = results_for(results, "organ_makeup")
+    assert makeups and {r.status for r in makeups} == {"not_applicable"}
+    assert "放宽要求：试点" in makeups[0].verdict.explanation
+
+
+def test_category_selects_profiles():
+    enterprise = OrganizationFactory(name="企业支部", category="enterprise")
+    ids = {r.id for r in effective_rules([enterprise])[enterprise.pk]}
+    assert "party_day_monthly" in ids and "organ_party_day_monthly" not in ids
+    assert "party_lecture_quarterly" in ids
+    organ = OrganizationFactory(name="机关支部", category="organ")
+    ids = {r.id for r in effective_rules([organ])[organ.pk]}
+    assert {"party_day_monthly", "organ_party_day_monthly", "organ_party_lecture_quarterly"} <= ids
+    assert "party_lecture_quarterly" not in ids  # replaced by the organ rule
+    switched = OrganizationFactory(
+        name="试点支部", category="enterprise", settings={"compliance_profiles": ["organ_model"]}
+    )
+    ids = {r.id for r in effective_rules([switched])[switched.pk]}
+    assert "organ_party_day_monthly" in ids and "party_day_monthly" not in ids

@@ -1,0 +1,131 @@
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from zhibu.compliance import selectors
+from zhibu.compliance.exports import header_row, table_rows
+from zhibu.compliance.tests.conftest import make_obligation
+from zhibu.core import periods
+from zhibu.orgs.tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def sheet_rows(content: bytes, title: str = "达标情况") -> list[list]:
+    wb = load_workbook(BytesIO(content))
+    return [list(r) for r in wb[title].iter_rows(values_only=True)]
+
+
+def seed(world):
+    make_obligation(world.branch, status="met")
+    make_obligation(
+        world.branch,
+        "general_meeting_quarterly",
+        family="meetings",
+        status="not_met",
+        pattern="time_squeezed",
+    )
+    make_obligation(
+        world.branch,
+        "organ_member_report_quarterly",
+        family="reports",
+        member=world.member,
+        status="met",
+    )
+    make_obligation(
+        world.branch,
+        "organ_member_report_quarterly",
+        family="reports",
+        member=world.other_member,
+        status="at_risk",
+        pattern="people_missing",
+    )
+    make_obligation(world.sibling, status="at_risk", pattern="perfunctory")
+    make_obligation(world.outside, status="not_met")
+
+
+def test_export_matches_the_table_on_screen(client, world, now):
+    seed(world)
+    client.force_login(world.admin)
+    page = client.get(
+        reverse("compliance:dashboard", args=[world.committee.pk]) + "?period=2026-10"
+    )
+    res = client.get(reverse("compliance:export", args=[world.committee.pk]) + "?period=2026-10")
+    assert res.status_code == 200
+    assert res["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in res["Content-Disposition"]
+    rows = sheet_rows(res.content)
+    assert rows[0][0] == "县直机关工委 · 2026年10月 · 组织生活达标情况"
+    assert rows[1][0] == "数据评估时间：2026-10-25 10:00"
+    header, body = rows[2], rows[3:]
+    assert header == page.context["header"]
+    on_screen = [[row.name, *[t for t, _s in cells]] for row, cells in page.context["table"]]
+    assert [list(r) for r in body] == on_screen
+    assert body[0] == [
+        "第一党支部",
+        "未达标 2/4",
+        "达标",
+        "未达标",
+        "—",
+        "—",
+        "—",
+        "有风险 1/2",
+        "—",
+        "—",
+    ]
+    assert "外县党支部" not in [r[0] for r in body]
+    patterns = dict(sheet_rows(res.content, "问题类型")[1:])
+    assert patterns == {
+        "时间经常被挤占": 1,
+        "落实经常走过场": 1,
+        "内容经常有遗漏": 0,
+        "人员经常到不齐": 1,
+    }
+
+
+def test_export_follows_grouping_and_period(client, world, now):
+    seed(world)
+    client.force_login(world.admin)
+    url = reverse("compliance:export", args=[world.committee.pk]) + "?period=2026Q3&by=child"
+    rows = sheet_rows(client.get(url).content)
+    assert rows[2][0] == "组织"
+    assert all(cell == "—" for row in rows[3:] for cell in row[1:])  # nothing in Q3
+
+
+def test_export_permission(client, world, now):
+    url = reverse("compliance:export", args=[world.committee.pk])
+    assert client.get(url).status_code == 302
+    for user in (world.secretary, world.member_user, world.outsider, world.sibling_secretary):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    client.force_login(world.admin)
+    assert client.get(reverse("compliance:export", args=[world.outside.pk])).status_code == 404
+
+
+def test_export_query_count_independent_of_branches(
+    client, world, now, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.admin)
+    url = reverse("compliance:export", args=[world.committee.pk])
+    seed(world)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(30):
+        make_obligation(OrganizationFactory(name=f"支部{i}", parent=world.committee))
+    with django_assert_max_num_queries(len(few)):
+        rows = sheet_rows(client.get(url).content)
+    assert len(rows) == 3 + 32
+
+
+def test_table_rows_helper_is_what_the_export_writes(world, now):
+    seed(world)
+    board = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=periods.parse("2026-10")
+    )
+    assert header_row(board)[:2] == ["支部", "总体"]
+    assert table_rows(board)[1][:3] == ["第二党支部", "有风险", "有风险"]
