@@ -85,6 +85,8 @@ class Meeting(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=500, blank=True, default="")
 
     scope_path = "org__path"
 
@@ -158,6 +160,9 @@ class Attendance(models.Model):
     )
     # True when the member took part as a leading cadre in dual organizational life.
     is_leading_cadre = models.BooleanField(default=False)
+    # The attendee's leave request for this meeting, joined in by orglife.selectors; None when
+    # there is none (or the row was not read through a selector).
+    leave_request: LeaveRequest | None = None
 
     scope_path = "meeting__org__path"
     scope_owner = "member"
@@ -174,6 +179,16 @@ class Attendance(models.Model):
 
     def get_scope_path(self) -> str:
         return self.meeting.org.path
+
+    @property
+    def leave(self) -> LeaveRequest | None:
+        """Short name for `leave_request` (the join itself cannot be called "leave": Django
+        leaves join aliases unquoted and LEAVE is reserved in MariaDB)."""
+        return self.leave_request
+
+    @leave.setter
+    def leave(self, value: LeaveRequest | None) -> None:
+        self.leave_request = value
 
 
 class LeaveStatus(models.TextChoices):

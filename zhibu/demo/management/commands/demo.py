@@ -1,0 +1,221 @@
+"""`zhibu demo`: build demo data and serve it.
+
+Without DATABASE_URL the embedded SQLite file (var/zhibu.sqlite3) is deleted and rebuilt every
+run: it only ever holds demo data. Any other database (DATABASE_URL, or the test database under
+pytest) is built into in place, and one that already holds accounts or organizations is only
+wiped with --force.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.core.management.color import no_style
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+
+from zhibu.accounts.models import User
+from zhibu.demo.county import DEMO_PASSWORD
+from zhibu.demo.scale import PRESETS, build_scale
+from zhibu.demo.services import DEFAULT_SEED, demo_build
+from zhibu.orgs.models import Organization
+
+LABELS = {
+    "orgs.Organization": "党组织（含党小组）",
+    "members.Member": "党员",
+    "members.BranchTenure": "所在支部记录（含转接）",
+    "members.CommitteePosition": "支委和党小组长职务",
+    "accounts.User": "账号",
+    "orgs.Grant": "授权",
+    "orglife.Plan": "组织生活计划",
+    "orglife.Meeting": "会议和活动",
+    "orglife.Attendance": "出勤记录",
+    "orglife.LeaveRequest": "请假",
+    "orglife.Makeup": "补课",
+    "orglife.ProcedureStep": "程序步骤",
+    "orglife.Decision": "决定事项",
+    "orglife.DiscussionEntry": "讨论发言",
+    "orglife.Amendment": "补记修改",
+    "reports.ThoughtReport": "思想汇报",
+    "reports.WorkReport": "支部工作报告",
+}
+# Tables a wipe keeps: migration state and the rows Django derives from the code.
+_KEEP = {"django_migrations", "django_content_type", "auth_permission"}
+
+
+def wipe_data(connection) -> None:
+    """Empty every data table (transactionally where the database allows) before a rebuild."""
+    existing = set(connection.introspection.table_names())
+    tables = sorted(
+        {
+            m._meta.db_table
+            for m in apps.get_models(include_auto_created=True)
+            if m._meta.managed and not m._meta.proxy
+        }
+        & existing - _KEEP
+    )
+    statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=False)
+    connection.ops.execute_sql_flush(statements)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table that lines up with Chinese (double-width) characters."""
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def fmt(cells: list[str]) -> str:
+        return "| " + " | ".join(_pad(str(c), w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    out = [line, fmt(header), line, *(fmt(row) for row in rows), line]
+    return "\n".join(out)
+
+
+class Command(BaseCommand):
+    help = "生成演示数据（一个县直机关工委及一年的组织生活）并启动网站。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="只生成数据，不启动网站")
+        parser.add_argument("--no-worker", action="store_true", help="不在进程内运行后台任务")
+        parser.add_argument(
+            "--scale",
+            choices=["county", "city", "province"],
+            default="county",
+            help="county：约30个支部600名党员（默认）；city：约1万个支部20万党员；"
+            "province：约30万个支部600万党员",
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument("--today", help="以哪一天为“今天”（YYYY-MM-DD，默认今天）")
+        parser.add_argument("--force", action="store_true", help="清空已有数据的数据库后再生成")
+
+    def handle(self, *args, **options):
+        today = None
+        if options["today"]:
+            try:
+                today = date.fromisoformat(options["today"])
+            except ValueError:
+                raise CommandError(
+                    "--today 应为 YYYY-MM-DD 格式的日期，例如 2026-11-30。"
+                ) from None
+        self._prepare_database(force=options["force"])
+
+        started = time.perf_counter()
+        scale = options["scale"]
+        if scale == "county":
+            result = demo_build(seed=options["seed"], today=today)
+            timings, counts = result.timings, result.counts
+        else:
+            branches, per_branch, every = PRESETS[scale]
+            self.stdout.write(
+                f"正在生成{scale}规模数据：{branches}个支部，每支部约{per_branch}名党员……"
+            )
+            res = build_scale(
+                branches=branches,
+                members_per_branch=per_branch,
+                seed=options["seed"],
+                today=today,
+                attendance_every=every,
+                admin_password=DEMO_PASSWORD,
+                progress=self.stdout.write,
+            )
+            timings, counts = res.timings, res.counts
+        self.stdout.write("")
+        self.stdout.write(
+            format_table(
+                ["数据", "条数"], [[LABELS.get(k, k), f"{n:,}"] for k, n in counts.items()]
+            )
+        )
+        for label, seconds in timings:
+            self.stdout.write(f"{label}：{seconds:.1f} 秒")
+        self.stdout.write(f"合计：{time.perf_counter() - started:.1f} 秒")
+        self.stdout.write("")
+        if scale == "county":
+            self._print_accounts(result)
+        else:
+            self.stdout.write(f"系统管理员：admin / {DEMO_PASSWORD}")
+        if options["no_serve"]:
+            return
+        if not options["no_worker"]:
+            self._start_worker()
+        call_command("serve", host=options["host"], port=options["port"])
+
+    def _prepare_database(self, *, force: bool) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        name = str(connection.settings_dict.get("NAME") or "")
+        embedded = Path(settings.VAR_DIR) / "zhibu.sqlite3"
+        if (
+            not os.environ.get("DATABASE_URL")
+            and connection.vendor == "sqlite"
+            and name
+            and Path(name).resolve() == embedded.resolve()
+        ):
+            connection.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{embedded}{suffix}").unlink(missing_ok=True)
+            self.stdout.write(f"重建演示数据库 {embedded} ……")
+            call_command("migrate", interactive=False, verbosity=0)
+            return
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            self.stdout.write("正在迁移数据库……")
+            call_command("migrate", interactive=False, verbosity=0)
+        if User.objects.exists() or Organization.objects.exists():
+            if not force:
+                raise CommandError(
+                    "数据库中已有账号或组织数据，演示数据会清空它们。"
+                    "确认要清空请加 --force；否则请换一个空数据库（DATABASE_URL）。"
+                )
+            self.stdout.write("按 --force 清空数据库……")
+            wipe_data(connection)
+
+    def _print_accounts(self, result) -> None:
+        rows = [
+            [a.username, a.phone or "—", DEMO_PASSWORD, a.role, a.where]
+            for a in result.county.accounts
+            if a.listed
+        ]
+        self.stdout.write("演示账号（可用用户名或手机号登录）：")
+        self.stdout.write(format_table(["用户名", "手机号", "密码", "角色", "所在组织"], rows))
+        others = [a.username for a in result.county.accounts if not a.listed]
+        if others:
+            self.stdout.write(
+                f"其他支部书记账号：{others[0]} … {others[-1]}（共{len(others)}个，密码相同）"
+            )
+
+    def _start_worker(self) -> None:
+        """Run the background worker in-process when the notify app provides one."""
+        try:
+            from zhibu.notify import worker
+        except ImportError:
+            return
+        run = getattr(worker, "run", None)
+        if run is None:
+            return
+        stop = threading.Event()
+
+        def target() -> None:
+            try:
+                run(stop)
+            except Exception as exc:  # the demo site keeps running without reminders
+                self.stderr.write(f"后台任务已停止：{exc}")
+
+        threading.Thread(target=target, name="zhibu-worker", daemon=True).start()
+        self.stdout.write("后台任务已在进程内启动。")

@@ -1,0 +1,85 @@
+"""Building demo data into the current database (a system job: no actor, no scope checks)."""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+
+from zhibu.demo.county import DEMO_PASSWORD, County, build_county
+from zhibu.demo.orglife_year import build_year
+from zhibu.demo.reports_year import build_reports
+from zhibu.demo.scale import PRESETS, ScaleResult
+from zhibu.demo.scale import build_scale as _build_scale
+from zhibu.demo.writer import Sink
+
+DEFAULT_SEED = 2026
+
+
+@dataclass
+class DemoResult:
+    county: County
+    counts: dict[str, int]
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+def demo_clock(*, now: datetime | None, today: date | None) -> tuple[datetime, date]:
+    """`now` and `today` that agree: a given day alone means 10:00 local time that day."""
+    if now is None:
+        now = timezone.now()
+        if today is not None and today != timezone.localdate(now):
+            now = datetime.combine(today, time(10), tzinfo=timezone.get_default_timezone())
+    return now, today or timezone.localdate(now)
+
+
+def demo_build(
+    *,
+    seed: int = DEFAULT_SEED,
+    today: date | None = None,
+    now: datetime | None = None,
+    password: str = DEMO_PASSWORD,
+) -> DemoResult:
+    """The county demo with a year of organizational life, in one transaction."""
+    now, today = demo_clock(now=now, today=today)
+    timings: list[tuple[str, float]] = []
+    with transaction.atomic():
+        sink = Sink()
+        t0 = _time.perf_counter()
+        county = build_county(sink=sink, seed=seed, today=today, password=password)
+        sink.flush()
+        t1 = _time.perf_counter()
+        timings.append(("组织、党员、账号", t1 - t0))
+        year = build_year(sink=sink, county=county, seed=seed, now=now)
+        if apps.is_installed("zhibu.reports"):
+            build_reports(sink=sink, county=county, year=year, seed=seed, now=now)
+        counts = sink.close()
+        timings.append(("一年组织生活记录", _time.perf_counter() - t1))
+    return DemoResult(county=county, counts=counts, timings=timings)
+
+
+def build_scale(
+    scale: str | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+    today: date | None = None,
+    **kwargs,
+) -> ScaleResult:
+    """Benchmark data by preset name ("tiny", "county", "city", "province") or by size.
+
+    `build_scale("city", seed=1)` or `build_scale(branches=50, members_per_branch=20)`; any
+    other keyword goes to zhibu.demo.scale.build_scale.
+    """
+    if scale is not None:
+        try:
+            branches, per_branch, every = PRESETS[scale]
+        except KeyError:
+            raise ValueError(f"未知规模 {scale!r}，可选：{'、'.join(PRESETS)}") from None
+        kwargs.setdefault("branches", branches)
+        kwargs.setdefault("members_per_branch", per_branch)
+        kwargs.setdefault("attendance_every", every)
+    return _build_scale(seed=seed, now=now, today=today, **kwargs)

@@ -1,0 +1,189 @@
+"""Reads of organizational life; every one starts from the permission layer.
+
+Each returns a queryset whose query count does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db.models import Case, Count, F, FilteredRelation, Q, QuerySet, When
+from django.http import Http404
+from django.utils import timezone
+
+from zhibu.core import periods
+from zhibu.orglife.models import (
+    Attendance,
+    LeaveRequest,
+    LeaveStatus,
+    Makeup,
+    Meeting,
+    MeetingStatus,
+    Outcome,
+)
+from zhibu.orgs.models import Organization, subtree_q
+from zhibu.orgs.permissions import Action, get_or_404, scope_q, user_scope, visible_to
+
+ATTENDED = [Outcome.PRESENT, Outcome.LATE, Outcome.LEFT_EARLY]
+
+
+def _bound(value: date | datetime | None) -> datetime | None:
+    """A date means local midnight of that day; a datetime is taken as is."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return periods.local_midnight(value)
+
+
+def meeting_list(
+    *,
+    user,
+    org: Organization | None = None,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    action: Action = Action.VIEW,
+) -> QuerySet[Meeting]:
+    """Meetings the user may see, optionally under `org` and with planned start in
+    [start, end) (dates are local days; `end` exclusive). Annotated with due and present counts.
+    """
+    qs = visible_to(user, action, Meeting.objects.select_related("org"))
+    if org is not None:
+        qs = qs.filter(subtree_q(org.path, "org__path"))
+    if start is not None:
+        qs = qs.filter(planned_start__gte=_bound(start))
+    if end is not None:
+        qs = qs.filter(planned_start__lt=_bound(end))
+    return qs.annotate(
+        due_count=Count("attendances", distinct=True),
+        present_count=Count(
+            "attendances", filter=Q(attendances__outcome__in=ATTENDED), distinct=True
+        ),
+    ).order_by("-planned_start", "-pk")
+
+
+def meeting_scope_q(user, action: Action) -> Q:
+    """Scope of meetings; for VIEW also the meetings the user was due at (a member who moved
+    to another branch still sees the meetings of the old one they owed)."""
+    q = scope_q(user, action, Meeting)
+    if action == Action.VIEW and user.is_authenticated:
+        member_id = user_scope(user).member_id
+        if member_id is not None:
+            q |= Q(pk__in=Attendance.objects.filter(member_id=member_id).values("meeting_id"))
+    return q
+
+
+def meeting_get(*, user, pk: int, action: Action = Action.VIEW) -> Meeting:
+    """One meeting if the user may `action` it; Http404 otherwise."""
+    qs = Meeting.objects.select_related("org", "created_by", "confirmed_by")
+    if action == Action.VIEW:
+        try:
+            return qs.filter(meeting_scope_q(user, action)).get(pk=pk)
+        except (Meeting.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+    return get_or_404(user, action, qs, pk=pk)
+
+
+def _with_leave(qs: QuerySet[Attendance]) -> QuerySet[Attendance]:
+    """Attach the attendee's leave request for the same meeting as `.leave_request` (or None),
+    joined in the same query. (Not named "leave": Django leaves the join alias unquoted and
+    LEAVE is a reserved word in MariaDB.)"""
+    return qs.annotate(
+        leave_request=FilteredRelation(
+            "member__leave_requests",
+            condition=Q(member__leave_requests__meeting=F("meeting")),
+        )
+    ).select_related("leave_request", "leave_request__decided_by")
+
+
+def meeting_attendance(*, meeting: Meeting) -> QuerySet[Attendance]:
+    """Due attendees of a meeting with member, `.leave_request` and `.makeup`, in one query.
+
+    The caller has already checked that the user may see the meeting (meeting_get)."""
+    return (
+        _with_leave(Attendance.objects.filter(meeting=meeting))
+        .select_related("member", "member__party_group", "makeup")
+        .order_by("member__name", "member_id")
+    )
+
+
+def my_meetings(*, user, now: datetime | None = None) -> QuerySet[Attendance]:
+    """The user's own attendances: meetings they have been notified of (or that took place),
+    upcoming ones first (soonest first), then past ones (latest first)."""
+    member_id = user_scope(user).member_id if user.is_authenticated else None
+    if member_id is None:
+        return Attendance.objects.none()
+    now = now or timezone.now()
+    qs = Attendance.objects.filter(member_id=member_id).filter(
+        Q(meeting__notice_sent_at__isnull=False)
+        | Q(meeting__status__in=[MeetingStatus.HELD, MeetingStatus.CONFIRMED])
+        | Q(signed_in_at__isnull=False)
+    )
+    upcoming_key = Case(
+        When(
+            Q(meeting__planned_end__gte=now) & ~Q(meeting__status=MeetingStatus.CANCELLED),
+            then=F("meeting__planned_start"),
+        )
+    )
+    return (
+        _with_leave(qs)
+        .select_related("meeting", "meeting__org", "member", "makeup")
+        .order_by(upcoming_key.asc(nulls_last=True), F("meeting__planned_start").desc(), "-pk")
+    )
+
+
+def leave_inbox(*, user) -> QuerySet[LeaveRequest]:
+    """Pending leave requests the user may decide (never their own), soonest meeting first."""
+    qs = visible_to(
+        user,
+        Action.APPROVE_LEAVE,
+        LeaveRequest.objects.filter(
+            status=LeaveStatus.PENDING,
+            meeting__status__in=[MeetingStatus.PLANNED, MeetingStatus.HELD],
+        ),
+    )
+    member_id = user_scope(user).member_id if user.is_authenticated else None
+    if member_id is not None:
+        qs = qs.exclude(member_id=member_id)
+    return qs.select_related("meeting", "meeting__org", "member").order_by(
+        "meeting__planned_start", "requested_at", "pk"
+    )
+
+
+def leave_list(*, user) -> QuerySet[LeaveRequest]:
+    """Leave requests the user may see: their own, and those of meetings they may decide on or
+    manage."""
+    q = (
+        scope_q(user, Action.VIEW_PERSONAL, LeaveRequest)
+        | scope_q(user, Action.APPROVE_LEAVE, LeaveRequest)
+        | scope_q(user, Action.MANAGE_ORGLIFE, LeaveRequest)
+    )
+    return (
+        LeaveRequest.objects.filter(q)
+        .select_related("meeting", "meeting__org", "member", "decided_by")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def makeup_list(*, user, overdue_only: bool = False, today: date | None = None) -> QuerySet[Makeup]:
+    """Make-ups the user may see: their own, and those of branches where they may see personal
+    records or run organizational life. Overdue = not confirmed and past the deadline."""
+    q = scope_q(user, Action.VIEW_PERSONAL, Makeup) | scope_q(user, Action.MANAGE_ORGLIFE, Makeup)
+    qs = Makeup.objects.filter(q).select_related(
+        "attendance__meeting__org", "member", "later_meeting", "confirmed_by"
+    )
+    if overdue_only:
+        today = today or timezone.localdate()
+        qs = qs.filter(confirmed_at__isnull=True, due_date__lt=today)
+    return qs.order_by("due_date", "pk")
+
+
+def org_calendar(*, user, org: Organization, month: periods.Period | str) -> QuerySet[Meeting]:
+    """The visible meetings under `org` whose planned start falls in `month` (a Period or
+    "2026-10"), in time order."""
+    if isinstance(month, str):
+        month = periods.parse(month)
+    return (
+        visible_to(user, Action.VIEW, Meeting.objects.select_related("org"))
+        .filter(subtree_q(org.path, "org__path"))
+        .filter(planned_start__gte=month.start, planned_start__lt=month.end)
+        .order_by("planned_start", "pk")
+    )
