@@ -57,8 +57,61 @@ def demo_build(
         if apps.is_installed("zhibu.reports"):
             build_reports(sink=sink, county=county, year=year, seed=seed, now=now)
         counts = sink.close()
+        _story_overdue_makeup(now)
         timings.append(("一年组织生活记录", _time.perf_counter() - t1))
+    t2 = _time.perf_counter()
+    derive(now)
+    timings.append(("合规评估和提醒", _time.perf_counter() - t2))
     return DemoResult(county=county, counts=counts, timings=timings)
+
+
+def _story_overdue_makeup(now: datetime) -> None:
+    """The demo member `dangyuan` missed a session six weeks ago and has not made it up,
+    so their inbox and "my meetings" show an overdue make-up."""
+    from datetime import timedelta
+
+    from zhibu.orglife.models import Attendance, Makeup, MeetingStatus, Outcome
+
+    attendance = (
+        Attendance.objects.filter(
+            member__user__username="dangyuan",
+            meeting__status=MeetingStatus.CONFIRMED,
+            meeting__actual_start__lt=now - timedelta(days=40),
+            meeting__actual_start__gt=now - timedelta(days=80),
+        )
+        .select_related("meeting")
+        .order_by("-meeting__actual_start")
+        .first()
+    )
+    if attendance is None:
+        return
+    Attendance.objects.filter(pk=attendance.pk).update(
+        outcome=Outcome.ABSENT, signed_in_at=None, sign_in_method=""
+    )
+    day = timezone.localdate(attendance.meeting.actual_start)
+    Makeup.objects.update_or_create(
+        attendance=attendance,
+        defaults={
+            "member_id": attendance.member_id,
+            "due_date": day + timedelta(days=30),
+            "method": "",
+            "reflection": "",
+            "later_meeting": None,
+            "submitted_at": None,
+            "confirmed_by": None,
+            "confirmed_at": None,
+        },
+    )
+
+
+def derive(now: datetime) -> None:
+    """Everything that follows from the records: obligations and the reminders they cause
+    (what the worker would do in its first minute), so the demo opens complete."""
+    from zhibu.compliance.services import evaluate_due
+    from zhibu.notify.planners import run_planners
+
+    evaluate_due(now=now)
+    run_planners(now)
 
 
 def build_scale(

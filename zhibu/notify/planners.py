@@ -82,6 +82,13 @@ def org_admins(org_ids: set[int]) -> dict[int, set[int]]:
     return holders
 
 
+def rule_name(rule_id: str) -> str:
+    from zhibu.compliance.rules import all_rules
+
+    rule = all_rules().get(rule_id)
+    return rule.name_zh if rule else rule_id
+
+
 def _place(row: dict) -> str:
     return row["meeting__place"] or "（地点待定）"
 
@@ -262,7 +269,8 @@ def compliance_risks(now: datetime) -> list[Draft]:
                     notice_key(f"u{user_id}", Reason.AT_RISK, f"obligation:{ob.pk}", ob.period_key),
                     ob.org_id,
                     Reason.AT_RISK,
-                    f"{ob.org.name}：{ob.period_key} 有未达标风险（剩余 {days_left} 天）",
+                    f"{ob.org.name} · {rule_name(ob.rule_id)}：{ob.period_key} 有未达标风险"
+                    f"（剩余 {days_left} 天）",
                     ob.explanation,
                     page("compliance:branch", ob.org_id),
                     recipient_id=user_id,
@@ -302,7 +310,7 @@ def compliance_risks(now: datetime) -> list[Draft]:
                     ),
                     ob.org_id,
                     Reason.ESCALATION,
-                    f"下级组织未达标：{ob.org.name}（{ob.period_key}）",
+                    f"下级组织未达标：{ob.org.name} · {rule_name(ob.rule_id)}（{ob.period_key}）",
                     ob.explanation,
                     page("compliance:branch", ob.org_id),
                     recipient_id=user_id,
@@ -548,6 +556,7 @@ def consume_status_changes(now: datetime) -> int:
             recipients = leaders.get(ob.org_id, set())
             url = page("compliance:branch", ob.org_id)
         who = ob.org.name if ob.member_id is None else ob.member.name
+        who = f"{who} · {rule_name(ob.rule_id)}"
         for user_id in recipients:
             drafts.append(
                 Draft(
