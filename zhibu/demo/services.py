@@ -57,6 +57,10 @@ def demo_build(
         if apps.is_installed("zhibu.reports"):
             build_reports(sink=sink, county=county, year=year, seed=seed, now=now)
         counts = sink.close()
+        if apps.is_installed("zhibu.reports"):
+            from zhibu.demo.cycle import build_cycle
+
+            build_cycle(seed=seed, now=now)
         _story_overdue_makeup(now)
         timings.append(("一年组织生活记录", _time.perf_counter() - t1))
     t2 = _time.perf_counter()
