@@ -184,6 +184,8 @@ def _grades(rng: random.Random, members: list[int]) -> dict[int, str]:
 
 
 def _olm(rows, rng, meeting, people, committee, past, behind, today):
+    """Preparation, criticism and rectification rows. Steps of past meetings were written with
+    the year's records (one branch deliberately skipped one); only this year's are added."""
     day = timezone.localdate(meeting.planned_start)
     prep = day - timedelta(days=14)
     if prep > today:
@@ -198,7 +200,8 @@ def _olm(rows, rng, meeting, people, committee, past, behind, today):
                 submitted_on=prep,
             )
         )
-    rows[ProcedureStep].append(ProcedureStep(meeting=meeting, code="solicit", done_on=prep))
+    if not past:
+        rows[ProcedureStep].append(ProcedureStep(meeting=meeting, code="solicit", done_on=prep))
     leaders = sorted(committee & set(people)) or people[:1]
     ordinary = [p for p in people if p not in leaders]
     talks = [(a, b) for i, a in enumerate(leaders) for b in leaders[i + 1 :]]
@@ -211,12 +214,18 @@ def _olm(rows, rng, meeting, people, committee, past, behind, today):
     for a, b in talks:
         rows[HeartTalk].append(HeartTalk(meeting=meeting, first_id=a, second_id=b, held_on=prep))
     if not (behind and not past):
-        rows[ProcedureStep].append(ProcedureStep(meeting=meeting, code="heart_talk", done_on=prep))
+        if not past:
+            rows[ProcedureStep].append(
+                ProcedureStep(meeting=meeting, code="heart_talk", done_on=prep)
+            )
         for member_id in people:
             rows[SelfExamination].append(
                 SelfExamination(meeting=meeting, member_id=member_id, text=SELF_EXAM)
             )
-        rows[ProcedureStep].append(ProcedureStep(meeting=meeting, code="self_check", done_on=prep))
+        if not past:
+            rows[ProcedureStep].append(
+                ProcedureStep(meeting=meeting, code="self_check", done_on=prep)
+            )
     if not past:
         return
     for speaker in rng.sample(people, k=min(3, len(people))):
@@ -228,7 +237,6 @@ def _olm(rows, rng, meeting, people, committee, past, behind, today):
                 text="检视自身在理论学习和作风方面的不足。",
             )
         )
-    rows[ProcedureStep].append(ProcedureStep(meeting=meeting, code="criticism", done_on=day))
     for n, (problem, measure) in enumerate(rng.sample(PROBLEMS, k=2)):
         deadline = day + timedelta(days=90)
         done = n == 0 or not behind
@@ -246,4 +254,3 @@ def _olm(rows, rng, meeting, people, committee, past, behind, today):
                 recheck_on=deadline + timedelta(days=180) if done else None,
             )
         )
-    rows[ProcedureStep].append(ProcedureStep(meeting=meeting, code="rectify", done_on=day))

@@ -301,3 +301,19 @@ def test_reports_mostly_on_time(demo):
     branches = Organization.objects.filter(kind=OrgKind.BRANCH).count()
     assert branches * 0.7 < work.count() < branches
     assert not work.filter(meeting__isnull=True).exists()
+
+
+def test_demo_has_the_annual_cycle_and_opens_with_reminders(demo):
+    """Issue acceptance: reports, one 组织生活会 cycle and one 民主评议 per branch (some
+    incomplete); the secretary's and the member's inboxes already hold their reminders."""
+    from zhibu.notify.models import Notice
+    from zhibu.reports.models import DemocraticReview, HeartTalk, RectificationItem, ThoughtReport
+
+    branches = Organization.objects.filter(kind="branch").count()
+    assert ThoughtReport.objects.count() > branches
+    decided = DemocraticReview.objects.filter(stage="decided").count()
+    assert decided == branches
+    assert DemocraticReview.objects.exclude(stage="decided").count() < branches  # some behind
+    assert HeartTalk.objects.exists() and RectificationItem.objects.filter(status="open").exists()
+    assert Notice.objects.filter(recipient__username="shuji", reason="at_risk").exists()
+    assert Notice.objects.filter(recipient__username="dangyuan", reason="makeup_due").exists()
