@@ -18,7 +18,14 @@ import pytest
 import time_machine
 
 from zhibu.members.tests.factories import MemberFactory
-from zhibu.orglife.models import Attendance, Makeup, Meeting, MeetingStatus, Outcome
+from zhibu.orglife.models import (
+    Attendance,
+    LeaveRequest,
+    Makeup,
+    Meeting,
+    MeetingStatus,
+    Outcome,
+)
 from zhibu.orgs.tests.factories import UserFactory
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -96,7 +103,8 @@ def test_party_day_journey(world, page_for, live_server, settings):
         # ---- the secretary approves it from the inbox
         sec.click("[data-testid=menu-leave]")
         sec.click("[data-testid^=approve-]")
-        sec_page.wait_for_selector("#leave-1 >> text=已批准")
+        leave_pk = LeaveRequest.objects.get(member__user=liu).pk
+        sec_page.wait_for_selector(f"#leave-{leave_pk} >> text=已批准")
 
         # ---- meeting morning: the sign-in screen on the projector
         clock.move_to(BEFORE_START)
