@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.apps import apps
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 
 from zhibu.compliance.kinds.base import (
     AttendanceFact,
@@ -119,6 +119,7 @@ class FactStore:
     members_by_branch: dict[int, list[int]] = field(default_factory=dict)
     reports: list[ReportFact] | None = None
     _branch_facts: dict[int, Facts] = field(default_factory=dict)
+    _reports_by: tuple[dict, dict] | None = None
 
     def full_member_count(self, branch_id: int, day: date) -> int:
         return sum(
@@ -135,9 +136,7 @@ class FactStore:
         branch = self.branches[branch_id]
         reports = None
         if self.reports is not None:
-            reports = tuple(
-                r for r in self.reports if r.member_id is None and r.org_id == branch_id
-            )
+            reports = tuple(self._reports_index()[1].get(branch_id, ()))
         facts = Facts(
             org_id=branch_id,
             org_name=branch.name,
@@ -157,7 +156,7 @@ class FactStore:
         base = self.branch_facts(branch_id, day)
         reports = None
         if self.reports is not None:
-            reports = tuple(r for r in self.reports if r.member_id == member_id)
+            reports = tuple(self._reports_index()[0].get(member_id, ()))
         return Facts(
             org_id=branch_id,
             org_name=base.org_name,
@@ -172,6 +171,19 @@ class FactStore:
             window_first=self.first,
             full_member_count=base.full_member_count,
         )
+
+    def _reports_index(self) -> tuple[dict, dict]:
+        """Reports by member, and branch (work) reports by organization, in load order."""
+        if self._reports_by is None:
+            by_member: dict[int, list[ReportFact]] = {}
+            by_org: dict[int, list[ReportFact]] = {}
+            for r in self.reports or ():
+                if r.member_id is None:
+                    by_org.setdefault(r.org_id, []).append(r)
+                else:
+                    by_member.setdefault(r.member_id, []).append(r)
+            self._reports_by = (by_member, by_org)
+        return self._reports_by
 
     def branch_of(self, member_id: int, first: date, ref: date) -> int | None:
         """The member's branch for a period: the tenure covering `ref`, else the latest one
@@ -280,35 +292,66 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
 
     # 5. attendances (at meetings of the subtree, and anywhere for its members),
     # 6. the leave requests that may excuse them
-    people = subtree_q(root.path, "meeting__org__path") | Q(member_id__in=member_sub)
+    # "At the subtree's meetings, or by its members" is asked as a UNION of the two halves,
+    # each served by an index, in one query: as one OR across joins PostgreSQL can only scan
+    # the whole attendance table (seconds at city scale, for a one-branch refresh too). The
+    # primary key keeps distinct rows distinct through UNION.
+    at_subtree = subtree_q(root.path, "meeting__org__path")
+    by_members = Q(member_id__in=member_sub)
     meeting_window = _in_window("meeting__", first, last) & ~Q(
         meeting__status=MeetingStatus.CANCELLED
     )
+
+    def either(qs):
+        return qs.filter(at_subtree, meeting_window).union(qs.filter(by_members, meeting_window))
+
     leaves = {
-        (r["meeting_id"], r["member_id"]): r
-        for r in LeaveRequest.objects.filter(people, meeting_window).values(
-            "meeting_id", "member_id", "status", "requested_at", "decided_at"
+        (meeting_id, member_id): (status, requested_at, decided_at)
+        for _pk, meeting_id, member_id, status, requested_at, decided_at in either(
+            LeaveRequest.objects.values_list(
+                "pk", "meeting_id", "member_id", "status", "requested_at", "decided_at"
+            )
         )
     }
-    prefixed = [f"meeting__{f}" for f in MEETING_FIELDS]
-    for row in Attendance.objects.filter(people, meeting_window).values(
-        "member_id", "outcome", *prefixed
-    ):
-        m = meetings.get(row["meeting__id"]) or _meeting_fact(row, "meeting__")
-        leave = leaves.get((m.id, row["member_id"]), {})
-        a = AttendanceFact(
-            meeting=m,
-            member_id=row["member_id"],
-            outcome=row["outcome"],
-            leave_status=leave.get("status", ""),
-            leave_requested_at=leave.get("requested_at"),
-            leave_decided_at=leave.get("decided_at"),
+    # The meeting's own fields are fetched only for meetings outside the subtree (a member's
+    # attendance elsewhere); the subtree's meetings are already loaded above. Converting
+    # millions of unused timestamps was most of the loader's time.
+    inside = subtree_q(root.path, "meeting__org__path")
+    outside = {
+        f"x_{f}": Case(
+            When(inside, then=Value(None)),
+            default=F(f"meeting__{f}"),
+            output_field=Meeting._meta.get_field(f),
         )
-        branch_id = branch_of_org.get(m.org_id)
-        if branch_id is not None and m.id in meetings:
-            store.attendances_by_branch.setdefault(branch_id, []).append(a)
-        if row["member_id"] in store.members:
-            store.attendances_by_member.setdefault(row["member_id"], []).append(a)
+        for f in MEETING_FIELDS
+        if f not in ("id", "org_id")
+    }
+    names = ["meeting_id", "member_id", "outcome", "meeting__org_id", *outside, "pk"]
+    by_branch = store.attendances_by_branch
+    by_member = store.attendances_by_member
+    members = store.members
+    no_leave = ("", None, None)
+    for row in either(Attendance.objects.annotate(**outside).values_list(*names)):
+        meeting_id, member_id = row[0], row[1]
+        m = meetings.get(meeting_id)
+        in_subtree = m is not None
+        if m is None:
+            fields = dict(zip(names, row, strict=True))
+            m = _meeting_fact(
+                {
+                    "id": meeting_id,
+                    "org_id": row[3],
+                    **{f: fields[f"x_{f}"] for f in MEETING_FIELDS[2:]},
+                }
+            )
+        status, requested_at, decided_at = leaves.get((meeting_id, member_id), no_leave)
+        a = AttendanceFact(m, member_id, row[2], status, requested_at, decided_at)
+        if in_subtree:
+            branch_id = branch_of_org.get(m.org_id)
+            if branch_id is not None:
+                by_branch.setdefault(branch_id, []).append(a)
+        if member_id in members:
+            by_member.setdefault(member_id, []).append(a)
 
     # 7. make-ups of the subtree's members
     for row in Makeup.objects.filter(member_id__in=member_sub, due_date__gte=first).values(

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from zhibu.compliance.engine import Result, evaluate
@@ -33,88 +32,105 @@ ANNOUNCE_NEW = frozenset({Status.AT_RISK, Status.NOT_MET})
 BATCH = 500
 
 
-def _values(r: Result) -> dict:
-    return {
-        "org_id": r.org_id,
-        "family": r.rule.family,
-        "period_first": r.period.first,
-        "period_last": r.period.last,
-        "status": r.status,
-        "pattern": r.verdict.pattern or "",
-        "severity": r.rule.severity,
-        "explanation": r.verdict.explanation,
-        "numbers": r.verdict.numbers,
-    }
-
-
-def _key(ob: Obligation) -> tuple:
-    if ob.member_id is not None:
-        return ("member", ob.member_id, ob.rule_id, ob.period_key)
-    return ("org", ob.org_id, ob.rule_id, ob.period_key)
-
-
-def _existing(org: Organization, keys: set[str]) -> dict[tuple, Obligation]:
-    """Current rows for the subtree's organizations and members (wherever they were filed)."""
-    members = BranchTenure.objects.filter(subtree_q(org.path, "branch__path")).values("member_id")
-    qs = Obligation.objects.filter(
-        subtree_q(org.path, "org__path") | Q(member_id__in=members), period_key__in=sorted(keys)
+def _content(r: Result) -> tuple:
+    """The result's CONTENT values, in CONTENT order."""
+    v = r.verdict
+    return (
+        r.org_id,
+        r.rule.family,
+        r.period.first,
+        r.period.last,
+        v.status,
+        v.pattern or "",
+        r.rule.severity,
+        v.explanation,
+        v.numbers,
     )
-    return {_key(ob): ob for ob in qs}
+
+
+def _existing(org: Organization, keys: set[str]) -> dict[tuple, tuple]:
+    """Current rows for the subtree's organizations and members (wherever they were filed):
+    key → (pk, *CONTENT values), read as plain tuples (no model instances).
+
+    Two index-friendly halves — (org, period_key) and (member, period_key) — in one UNION
+    query, rather than one OR across a join that the planner can only answer by scanning."""
+    members = BranchTenure.objects.filter(subtree_q(org.path, "branch__path")).values("member_id")
+    fields = ("pk", "member_id", "rule_id", "period_key", *CONTENT)
+    by_org = Obligation.objects.filter(
+        subtree_q(org.path, "org__path"), period_key__in=sorted(keys)
+    ).values_list(*fields)
+    by_member = Obligation.objects.filter(
+        member_id__in=members, period_key__in=sorted(keys)
+    ).values_list(*fields)
+    out: dict[tuple, tuple] = {}
+    for row in by_org.union(by_member):
+        pk, member_id, rule_id, period_key = row[:4]
+        if member_id is not None:
+            key = ("member", member_id, rule_id, period_key)
+        else:
+            key = ("org", row[4], rule_id, period_key)
+        out[key] = (pk, *row[4:])
+    return out
 
 
 @transaction.atomic
 def persist(org: Organization, results: list[Result], now: datetime) -> dict:
-    """Upsert Obligation rows for `results` and write StatusChange rows for changes."""
+    """Upsert Obligation rows for `results` and write StatusChange rows for changes.
+
+    Set-based: one query reads the current rows as tuples, unchanged results are skipped by
+    comparing tuples, and only new and changed rows are written (bulk create / bulk update)."""
     keys = {r.period.key for r in results}
     existing = _existing(org, keys) if keys else {}
-    to_create: list[Obligation] = []
+    to_create: list[tuple[tuple, Obligation]] = []
     to_update: list[Obligation] = []
     changes: list[tuple[tuple, str, str]] = []
+    status_at = 1 + CONTENT.index("status")
     for r in results:
-        values = _values(r)
-        ob = existing.get(r.key)
-        if ob is None:
-            to_create.append(
-                Obligation(
-                    member_id=r.member_id,
-                    rule_id=r.rule.id,
-                    period_key=r.period.key,
-                    evaluated_at=now,
-                    **values,
-                )
-            )
+        content = _content(r)
+        key = r.key
+        row = existing.get(key)
+        if row is not None and row[1:] == content:
+            continue
+        ob = Obligation(
+            member_id=r.member_id,
+            rule_id=r.rule.id,
+            period_key=r.period.key,
+            evaluated_at=now,
+            **dict(zip(CONTENT, content, strict=True)),
+        )
+        if row is None:
+            to_create.append((key, ob))
             if r.status in ANNOUNCE_NEW:
-                changes.append((r.key, "", r.status))
+                changes.append((key, "", r.status))
             continue
-        if all(getattr(ob, f) == v for f, v in values.items()):
-            continue
-        if ob.status != r.status:
-            changes.append((r.key, ob.status, r.status))
-        for f, v in values.items():
-            setattr(ob, f, v)
-        ob.evaluated_at = now
+        ob.pk = row[0]
+        if row[status_at] != r.status:
+            changes.append((key, row[status_at], r.status))
         to_update.append(ob)
 
-    Obligation.objects.bulk_create(to_create, batch_size=BATCH)
-    if any(ob.pk is None for ob in to_create):  # backends that do not return ids
-        existing = _existing(org, keys)
+    created = [ob for _key, ob in to_create]
+    Obligation.objects.bulk_create(created, batch_size=BATCH)
+    pks = {key: row[0] for key, row in existing.items()}
+    if any(ob.pk is None for ob in created):  # backends that do not return ids
+        pks = {key: row[0] for key, row in _existing(org, keys).items()}
     else:
-        existing.update({_key(ob): ob for ob in to_create})
+        pks.update({key: ob.pk for key, ob in to_create})
     if to_update:
         Obligation.objects.bulk_update(to_update, [*CONTENT, "evaluated_at"], batch_size=BATCH)
-    StatusChange.objects.bulk_create(
-        [
-            StatusChange(obligation_id=existing[key].pk, old_status=old, new_status=new, at=now)
-            for key, old, new in changes
-        ],
-        batch_size=BATCH,
-    )
+    if changes:
+        StatusChange.objects.bulk_create(
+            [
+                StatusChange(obligation_id=pks[key], old_status=old, new_status=new, at=now)
+                for key, old, new in changes
+            ],
+            batch_size=BATCH,
+        )
     counts: dict[str, int] = dict.fromkeys(Status.values, 0)
     for r in results:
         counts[r.status] += 1
     return {
         "evaluated": len(results),
-        "created": len(to_create),
+        "created": len(created),
         "updated": len(to_update),
         "changes": len(changes),
         "counts": counts,

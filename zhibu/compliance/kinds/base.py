@@ -7,23 +7,61 @@ kind is tested table-driven without a database.
 
 from __future__ import annotations
 
+import functools
 import math
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import ClassVar
 
 from django.utils import timezone
 
 from zhibu.compliance.verdicts import Status, Verdict
 from zhibu.core.periods import Period
 
+
+class cached_property:  # noqa: N801 - a lock-free functools.cached_property
+    """Computed on first access and stored in the instance's __dict__ (which then shadows
+    this non-data descriptor). Python 3.11's functools.cached_property takes a lock on every
+    first access, which dominated the cost of building millions of facts."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 HELD = frozenset({"held", "confirmed"})
 PRESENT = frozenset({"present", "late", "left_early"})
+MISSED = frozenset({"absent", "on_leave"})
+
+
+@functools.cache
+def _party_content() -> frozenset[str]:
+    from zhibu.orglife.meeting_types import PARTY_CONTENT
+
+    return frozenset(PARTY_CONTENT)
 
 
 def local_day(moment: datetime) -> date:
-    """The Asia/Shanghai (TIME_ZONE) calendar day of an aware datetime."""
-    return timezone.localtime(moment).date()
+    """The Asia/Shanghai (TIME_ZONE) calendar day of an aware datetime.
+
+    Converts with the default time zone directly: `timezone.localtime` looks the active zone
+    up through asgiref's context-local storage on every call, which cost more than the rules
+    themselves, and nothing in zhibu activates another zone."""
+    if moment.tzinfo is None:
+        return timezone.localtime(moment).date()  # raises, as before, for a naive value
+    return moment.astimezone(timezone.get_default_timezone()).date()
 
 
 @dataclass(frozen=True)
@@ -46,44 +84,51 @@ class MeetingFact:
     steps: frozenset[str] = frozenset()
     discussion_count: int = 0
 
-    @property
-    def held(self) -> bool:
-        """Only held or confirmed meetings count as held; planned and cancelled never do."""
-        return self.status in HELD
+    # Derived values are computed once per fact and cached on the instance (the facts are
+    # frozen, so a cached value never goes stale): kinds read them for every rule and period.
 
-    @property
-    def planned(self) -> bool:
-        return self.status == "planned"
+    # Set once in __post_init__ (written straight into the instance dict: frozen dataclasses
+    # guard setattr, and these are read for every rule and period):
+    #   held     only held or confirmed meetings count as held; planned and cancelled never do
+    #   planned  status is planned
+    #   start    the real start, else the planned one
+    #   day      the local calendar day of `start`; month_key its (year, month)
+    held: ClassVar[bool]
+    planned: ClassVar[bool]
+    start: ClassVar[datetime]
+    day: ClassVar[date]
+    month_key: ClassVar[tuple[int, int]]
 
-    @property
-    def start(self) -> datetime:
-        return self.actual_start or self.planned_start
+    def __post_init__(self) -> None:
+        d = self.__dict__
+        status = self.status
+        d["held"] = status in HELD
+        d["planned"] = status == "planned"
+        start = d["start"] = self.actual_start or self.planned_start
+        day = d["day"] = local_day(start)
+        d["month_key"] = (day.year, day.month)
 
-    @property
-    def day(self) -> date:
-        return local_day(self.start)
-
-    @property
+    @cached_property
     def duration_minutes(self) -> int | None:
         """Real duration from the recorded start and end; never the planned one."""
         if self.actual_start and self.actual_end:
             return int((self.actual_end - self.actual_start).total_seconds() // 60)
         return None
 
-    @property
+    @cached_property
     def planned_minutes(self) -> int:
         return int((self.planned_end - self.planned_start).total_seconds() // 60)
 
-    @property
+    @cached_property
     def party_content(self) -> bool:
-        from zhibu.orglife.meeting_types import PARTY_CONTENT
-
-        return self.content_category in PARTY_CONTENT
+        return self.content_category in _party_content()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttendanceFact:
-    """One due attendee of one meeting, with the leave request (if any) that may excuse them."""
+    """One due attendee of one meeting, with the leave request (if any) that may excuse them.
+
+    Slotted: a city-scale evaluation holds millions of these."""
 
     meeting: MeetingFact
     member_id: int
@@ -91,31 +136,36 @@ class AttendanceFact:
     leave_status: str = ""
     leave_requested_at: datetime | None = None
     leave_decided_at: datetime | None = None
+    # Derived once in __post_init__:
+    #   excused    leave counts only when approved, and requested and approved before the start
+    #   attended   present, late or left early
+    #   missed     absent or on leave
+    #   unexcused  absent, or marked on leave without a leave approved before the start
+    excused: bool = field(init=False, repr=False, compare=False)
+    attended: bool = field(init=False, repr=False, compare=False)
+    missed: bool = field(init=False, repr=False, compare=False)
+    unexcused: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def excused(self) -> bool:
-        """Leave counts only when approved, and requested and approved before the start."""
-        start = self.meeting.start
-        return (
-            self.leave_status == "approved"
-            and self.leave_decided_at is not None
-            and self.leave_requested_at is not None
-            and self.leave_decided_at <= start
-            and self.leave_requested_at <= start
-        )
+    def __post_init__(self) -> None:
+        excused = False
+        if self.leave_status == "approved":
+            start = self.meeting.start
+            decided, requested = self.leave_decided_at, self.leave_requested_at
+            excused = (
+                decided is not None
+                and requested is not None
+                and decided <= start
+                and requested <= start
+            )
+        outcome = self.outcome
+        missed = outcome in MISSED
+        _set(self, "excused", excused)
+        _set(self, "attended", outcome in PRESENT)
+        _set(self, "missed", missed)
+        _set(self, "unexcused", missed and not excused)
 
-    @property
-    def attended(self) -> bool:
-        return self.outcome in PRESENT
 
-    @property
-    def missed(self) -> bool:
-        return self.outcome in ("absent", "on_leave")
-
-    @property
-    def unexcused(self) -> bool:
-        """Absent, or marked on leave without a leave approved before the start."""
-        return self.missed and not self.excused
+_set = object.__setattr__
 
 
 @dataclass(frozen=True)
@@ -128,6 +178,11 @@ class MakeupFact:
     @property
     def done(self) -> bool:
         return self.confirmed_at is not None
+
+    @cached_property
+    def confirmed_day(self) -> date:
+        """The local day the make-up was confirmed (only for done ones)."""
+        return local_day(self.confirmed_at)
 
 
 @dataclass(frozen=True)
@@ -176,11 +231,55 @@ class Facts:
     full_member_count: int = 0
     extra: dict = field(default_factory=dict)
 
+    # Indexes built on first use and cached on the instance (the facts are frozen), so a kind
+    # asked about one month looks at that month's facts only, not the whole window's.
+
+    @cached_property
+    def meetings_by_month(self) -> dict[tuple[int, int], list[tuple[int, MeetingFact]]]:
+        """(position in `meetings`, meeting) per local (year, month)."""
+        out: dict[tuple[int, int], list[tuple[int, MeetingFact]]] = {}
+        for i, m in enumerate(self.meetings):
+            out.setdefault(m.month_key, []).append((i, m))
+        return out
+
+    @cached_property
+    def attendances_by_month(self) -> dict[tuple[int, int], list[AttendanceFact]]:
+        """Attendances at held meetings per local (year, month) of the meeting."""
+        out: dict[tuple[int, int], list[AttendanceFact]] = {}
+        for a in self.attendances:
+            if a.meeting.held:
+                out.setdefault(a.meeting.month_key, []).append(a)
+        return out
+
+    @cached_property
+    def memo(self) -> dict:
+        """Per-subject values a kind derives once and reuses for every period."""
+        return {}
+
 
 # ---- periods and time -----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def month_span(first: date, last: date) -> tuple[tuple[tuple[int, int], bool], ...]:
+    """The local (year, month) keys overlapping first..last, each with whether the whole
+    month lies inside."""
+    out = []
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        whole = (y, m) != (first.year, first.month) or first.day == 1
+        if whole and (y, m) == (last.year, last.month):
+            nxt = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
+            whole = (nxt - last).days == 1
+        out.append(((y, m), whole))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
 def today(now: datetime) -> date:
+    """The local date of `now` (cached: every verdict of an evaluation asks with one `now`;
+    the process time zone is fixed by TIME_ZONE)."""
     return local_day(now)
 
 
@@ -201,6 +300,7 @@ def reference_day(period: Period, now: datetime) -> date:
     return min(today(now), period.last)
 
 
+@functools.lru_cache(maxsize=4096)
 def period_label(period: Period) -> str:
     f = period.first
     if period.kind == "month":
@@ -259,8 +359,14 @@ def founding_gate(facts: Facts, period: Period) -> Verdict | None:
 
 def exempt_gate(facts: Facts) -> Verdict | None:
     if facts.member is not None and facts.member.is_exempt:
-        return na("年老体弱党员，活动和学习不作硬性要求（教育管理条例第二十三条）", exempt=True)
+        return _exempt_verdict()
     return None
+
+
+@functools.cache
+def _exempt_verdict() -> Verdict:
+    """One shared verdict (verdicts are read-only values)."""
+    return na("年老体弱党员，活动和学习不作硬性要求（教育管理条例第二十三条）", exempt=True)
 
 
 # ---- verdict builders -----------------------------------------------------------------------
@@ -283,6 +389,11 @@ def fmt_days(units: float) -> str:
 
 
 def type_names(types: Iterable[str]) -> str:
+    return _type_names(tuple(types))
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_names(types: tuple[str, ...]) -> str:
     from zhibu.orglife.meeting_types import MEETING_TYPES
 
     return "、".join(MEETING_TYPES[t].name if t in MEETING_TYPES else t for t in types)
@@ -291,12 +402,54 @@ def type_names(types: Iterable[str]) -> str:
 def meetings_in(
     facts: Facts, period: Period, types: Iterable[str] | None = None
 ) -> list[MeetingFact]:
+    """The subject's meetings whose local day is in the period (of `types`), in fact order."""
     wanted = set(types) if types else None
-    return [
-        m
-        for m in facts.meetings
-        if period.contains(m.day) and (wanted is None or m.meeting_type in wanted)
-    ]
+    index = facts.meetings_by_month
+    first, last = period.first, period.last
+    found: list[tuple[int, MeetingFact]] = []
+    hits = 0
+    for key, whole in month_span(first, last):
+        items = index.get(key)
+        if not items:
+            continue
+        hits += 1
+        for i, m in items:
+            if (wanted is None or m.meeting_type in wanted) and (whole or first <= m.day <= last):
+                found.append((i, m))
+    if hits > 1:
+        found.sort(key=_position)
+    return [m for _i, m in found]
+
+
+def _position(item: tuple[int, MeetingFact]) -> int:
+    return item[0]
+
+
+def held_attendances_in(facts: Facts, period: Period) -> list[AttendanceFact]:
+    """The subject's attendances at held meetings whose local day is in the period."""
+    index = facts.attendances_by_month
+    first, last = period.first, period.last
+    out: list[AttendanceFact] = []
+    for key, whole in month_span(first, last):
+        items = index.get(key)
+        if not items:
+            continue
+        if whole:
+            out.extend(items)
+        else:
+            out.extend(a for a in items if first <= a.meeting.day <= last)
+    return out
+
+
+def last_on_or_before(days: list[date], ref: date) -> date | None:
+    """The latest of sorted `days` not after `ref`."""
+    i = bisect_right(days, ref)
+    return days[i - 1] if i else None
+
+
+def count_after(days: list[date], day: date | None) -> int:
+    """How many of sorted `days` fall after `day` (all when `day` is None)."""
+    return len(days) - (bisect_right(days, day) if day is not None else 0)
 
 
 def scheduled_in(

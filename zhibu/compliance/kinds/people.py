@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from zhibu.compliance.kinds.base import (
     AttendanceFact,
     Facts,
     MakeupFact,
+    count_after,
     exempt_gate,
+    held_attendances_in,
     is_over,
-    local_day,
+    last_on_or_before,
     meetings_in,
     na,
     period_label,
     reference_day,
     remaining_days,
+    today,
     verdict,
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
@@ -25,18 +29,23 @@ from zhibu.core.periods import Period
 def _rows(facts: Facts, period: Period, types=None, member_id=None) -> list[AttendanceFact]:
     """Due attendances at held meetings in the period (of `types`, of one member if given)."""
     wanted = set(types) if types else None
+    rows = held_attendances_in(facts, period)
+    if wanted is None and member_id is None:
+        return rows
     return [
         a
-        for a in facts.attendances
-        if a.meeting.held
-        and period.contains(a.meeting.day)
-        and (wanted is None or a.meeting.meeting_type in wanted)
+        for a in rows
+        if (wanted is None or a.meeting.meeting_type in wanted)
         and (member_id is None or a.member_id == member_id)
     ]
 
 
 def _exempt_ids(facts: Facts) -> set[int]:
-    return {m.id for m in facts.members if m.is_exempt}
+    memo = facts.memo
+    ids = memo.get("exempt_ids")
+    if ids is None:
+        ids = memo["exempt_ids"] = {m.id for m in facts.members if m.is_exempt}
+    return ids
 
 
 def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
@@ -48,25 +57,14 @@ def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Ver
         if gate:
             return gate
         rows = _rows(facts, period, types, facts.member.id)
-        if not rows:
-            return na(f"{label}没有应参加的组织生活", due=0)
-        attended = sum(a.attended for a in rows)
-        excused = sum(a.missed and a.excused for a in rows)
-        unexcused = [a for a in rows if a.unexcused]
-        allowed = params.get("max_unexcused", 0)
-        numbers = {
-            "due": len(rows),
-            "attended": attended,
-            "excused": excused,
-            "unexcused": len(unexcused),
-        }
-        text = (
-            f"{label}应参加组织生活 {len(rows)} 次，出席 {attended} 次，"
-            f"请假 {excused} 次，未经会前批准缺席 {len(unexcused)} 次"
+        attended = excused = unexcused = 0
+        for a in rows:
+            attended += a.attended
+            excused += a.missed and a.excused
+            unexcused += a.unexcused
+        return _member_attendance_verdict(
+            label, len(rows), attended, excused, unexcused, params.get("max_unexcused", 0)
         )
-        if len(unexcused) > allowed:
-            return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
-        return verdict(Status.MET, text, **numbers)
 
     exempt = _exempt_ids(facts)
     rows = [a for a in _rows(facts, period, types) if a.member_id not in exempt and a.outcome]
@@ -99,6 +97,24 @@ def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Ver
         text += f"（要求不低于 {min_rate:.0%}）"
     status = Status.NOT_MET if is_over(period, now) else Status.AT_RISK
     return verdict(status, text, Pattern.PEOPLE_MISSING, **numbers)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _member_attendance_verdict(
+    label: str, due: int, attended: int, excused: int, unexcused: int, allowed: int
+) -> Verdict:
+    """A member's attendance verdict from its counts (shared by every member with the same
+    counts in the period: verdicts are read-only values)."""
+    if not due:
+        return na(f"{label}没有应参加的组织生活", due=0)
+    numbers = {"due": due, "attended": attended, "excused": excused, "unexcused": unexcused}
+    text = (
+        f"{label}应参加组织生活 {due} 次，出席 {attended} 次，"
+        f"请假 {excused} 次，未经会前批准缺席 {unexcused} 次"
+    )
+    if unexcused > allowed:
+        return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
+    return verdict(Status.MET, text, **numbers)
 
 
 def attendance_register(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
@@ -147,7 +163,17 @@ def attendance_register(params: dict, facts: Facts, period: Period, now: datetim
 
 
 def _makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
-    """The member's make-up obligations; an absence without a make-up row gets the default."""
+    """The member's make-up obligations; an absence without a make-up row gets the default.
+
+    Derived once per subject and default length (every monthly period reuses it)."""
+    key = ("makeup_items", facts.member.id, params.get("makeup_days", 30))
+    items = facts.memo.get(key)
+    if items is None:
+        items = facts.memo[key] = _derive_makeup_items(params, facts)
+    return items
+
+
+def _derive_makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
     member_id = facts.member.id
     items = [mk for mk in facts.makeups if mk.member_id == member_id]
     known = {mk.meeting_id for mk in items}
@@ -166,29 +192,58 @@ def makeup_done(params: dict, facts: Facts, period: Period, now: datetime) -> Ve
     gate = exempt_gate(facts)
     if gate:
         return gate
-    items = [mk for mk in _makeup_items(params, facts) if period.contains(mk.due_date)]
+    first, last = period.first, period.last
+    items = [mk for mk in _makeup_items(params, facts) if first <= mk.due_date <= last]
     if not items:
-        return na(f"{label}没有到期的补课任务", items=0)
-    t = local_day(now)
-    on_time = [mk for mk in items if mk.done and local_day(mk.confirmed_at) <= mk.due_date]
-    late_done = [mk for mk in items if mk.done and local_day(mk.confirmed_at) > mk.due_date]
-    overdue = [mk for mk in items if not mk.done and t > mk.due_date]
-    pending = [mk for mk in items if not mk.done and t <= mk.due_date]
+        return _no_makeups(label)
+    t = today(now)
+    on_time = late_done = overdue = pending = 0
+    nearest = None
+    for mk in items:
+        if mk.done:
+            if mk.confirmed_day <= mk.due_date:
+                on_time += 1
+            else:
+                late_done += 1
+        elif t > mk.due_date:
+            overdue += 1
+        else:
+            pending += 1
+            if nearest is None or mk.due_date < nearest:
+                nearest = mk.due_date
+    return _makeup_verdict(label, len(items), on_time, late_done, overdue, pending, nearest)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _no_makeups(label: str) -> Verdict:
+    return na(f"{label}没有到期的补课任务", items=0)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _makeup_verdict(
+    label: str,
+    items: int,
+    on_time: int,
+    late_done: int,
+    overdue: int,
+    pending: int,
+    nearest: date | None,
+) -> Verdict:
+    """A member's make-up verdict from its counts (shared; verdicts are read-only)."""
     numbers = {
-        "items": len(items),
-        "done": len(on_time),
-        "done_late": len(late_done),
-        "overdue": len(overdue),
-        "pending": len(pending),
+        "items": items,
+        "done": on_time,
+        "done_late": late_done,
+        "overdue": overdue,
+        "pending": pending,
     }
-    text = f"{label}到期补课 {len(items)} 项：按期完成 {len(on_time)} 项"
+    text = f"{label}到期补课 {items} 项：按期完成 {on_time} 项"
     if late_done:
-        text += f"，逾期完成 {len(late_done)} 项"
+        text += f"，逾期完成 {late_done} 项"
     if overdue:
-        text += f"，逾期未完成 {len(overdue)} 项"
+        text += f"，逾期未完成 {overdue} 项"
     if pending:
-        nearest = min(mk.due_date for mk in pending)
-        text += f"，待完成 {len(pending)} 项（最近期限 {nearest:%Y-%m-%d}）"
+        text += f"，待完成 {pending} 项（最近期限 {nearest:%Y-%m-%d}）"
     if overdue or late_done:
         return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
     if pending:
@@ -204,12 +259,40 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
     if not facts.member.is_leading_cadre:
         return na("不是处级以上党员领导干部", leading_cadre=False)
     rows = _rows(facts, period, params.get("types"), facts.member.id)
-    attended = sum(a.attended for a in rows)
-    excused = sum(a.missed and a.excused for a in rows)
-    unexcused = sum(a.unexcused for a in rows)
-    need = params.get("min_attended", 1)
+    attended = excused = unexcused = 0
+    for a in rows:
+        attended += a.attended
+        excused += a.missed and a.excused
+        unexcused += a.unexcused
+    over = is_over(period, now)
+    return _dual_life_verdict(
+        label,
+        len(rows),
+        attended,
+        excused,
+        unexcused,
+        params.get("min_attended", 1),
+        params.get("max_unexcused", 0),
+        over,
+        0 if over else remaining_days(period, now),
+    )
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _dual_life_verdict(
+    label: str,
+    due: int,
+    attended: int,
+    excused: int,
+    unexcused: int,
+    need,
+    max_unexcused,
+    over: bool,
+    days_left: int,
+) -> Verdict:
+    """A leading cadre's verdict from its counts (shared; verdicts are read-only)."""
     numbers = {
-        "due": len(rows),
+        "due": due,
         "attended": attended,
         "excused": excused,
         "unexcused": unexcused,
@@ -217,23 +300,42 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
     }
     text = (
         f"领导干部{label}以普通党员身份参加支部组织生活 {attended} 次"
-        f"（应参加 {len(rows)} 次，请假 {excused} 次，无故缺席 {unexcused} 次）"
+        f"（应参加 {due} 次，请假 {excused} 次，无故缺席 {unexcused} 次）"
     )
-    if unexcused > params.get("max_unexcused", 0):
+    if unexcused > max_unexcused:
         return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
-    if attended >= need or (rows and attended + excused == len(rows) and excused):
+    if attended >= need or (due and attended + excused == due and excused):
         # All due sessions attended or excused in advance is met even below the minimum.
         return verdict(Status.MET, text, **numbers)
-    if is_over(period, now):
+    if over:
         return verdict(
             Status.NOT_MET, f"{text}，要求至少 {need} 次", Pattern.PEOPLE_MISSING, **numbers
         )
     return verdict(
         Status.AT_RISK,
-        f"{text}，要求至少 {need} 次；尚余 {remaining_days(period, now)} 天",
+        f"{text}，要求至少 {need} 次；尚余 {days_left} 天",
         Pattern.PEOPLE_MISSING,
         **numbers,
     )
+
+
+def _member_days(facts: Facts) -> tuple[list[date], list[date]]:
+    """Sorted days the member took part (attended, excused in advance, or made up) and sorted
+    days of their unexcused absences, at held meetings; derived once per subject."""
+    key = ("member_days", facts.member.id)
+    found = facts.memo.get(key)
+    if found is None:
+        member_id = facts.member.id
+        mine = [a for a in facts.attendances if a.member_id == member_id and a.meeting.held]
+        took_part: list[date] = [
+            a.meeting.day for a in mine if (a.attended or (a.missed and a.excused))
+        ]
+        took_part += [
+            mk.confirmed_day for mk in facts.makeups if mk.member_id == member_id and mk.done
+        ]
+        unexcused = [a.meeting.day for a in mine if a.unexcused]
+        found = facts.memo[key] = (sorted(took_part), sorted(unexcused))
+    return found
 
 
 def silence(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
@@ -247,41 +349,34 @@ def silence(params: dict, facts: Facts, period: Period, now: datetime) -> Verdic
     if facts.member is None:
         if facts.founded_on and facts.founded_on > baseline:
             baseline = facts.founded_on
-        days_held = [m.day for m in facts.meetings if m.held and m.day <= ref]
-        last = max(days_held, default=None)
+        held_days = facts.memo.get("held_days")
+        if held_days is None:
+            held_days = facts.memo["held_days"] = sorted(m.day for m in facts.meetings if m.held)
+        last = last_on_or_before(held_days, ref)
         since = (ref - (last or baseline)).days
-        numbers = {"days_since": since, "limit_days": limit, "last": last and last.isoformat()}
-        who = "支部"
-        missed_since = None
-    else:
-        gate = exempt_gate(facts)
-        if gate:
-            return gate
-        starts = [t.start for t in facts.member.tenures]
-        if starts and min(starts) > baseline:
-            baseline = min(starts)
-        mine = [a for a in facts.attendances if a.member_id == facts.member.id and a.meeting.held]
-        took_part: list[date] = [
-            a.meeting.day for a in mine if (a.attended or (a.missed and a.excused))
-        ]
-        took_part += [
-            local_day(mk.confirmed_at)
-            for mk in facts.makeups
-            if mk.member_id == facts.member.id and mk.done
-        ]
-        took_part = [d for d in took_part if d <= ref]
-        last = max(took_part, default=None)
-        since = (ref - (last or baseline)).days
-        missed_since = sum(
-            1 for a in mine if a.unexcused and (last is None or a.meeting.day > last)
-        )
-        numbers = {
-            "days_since": since,
-            "limit_days": limit,
-            "last": last and last.isoformat(),
-            "unexcused_since": missed_since,
-        }
-        who = "本人"
+        return _silence_verdict(False, since, limit, warn, last, None)
+    gate = exempt_gate(facts)
+    if gate:
+        return gate
+    starts = [t.start for t in facts.member.tenures]
+    if starts and min(starts) > baseline:
+        baseline = min(starts)
+    took_part, unexcused_days = _member_days(facts)
+    last = last_on_or_before(took_part, ref)
+    since = (ref - (last or baseline)).days
+    missed_since = count_after(unexcused_days, last)
+    return _silence_verdict(True, since, limit, warn, last, missed_since)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _silence_verdict(
+    member: bool, since: int, limit, warn, last: date | None, missed_since: int | None
+) -> Verdict:
+    """The silence verdict from its numbers (shared; verdicts are read-only)."""
+    numbers = {"days_since": since, "limit_days": limit, "last": last and last.isoformat()}
+    if member:
+        numbers["unexcused_since"] = missed_since
+    who = "本人" if member else "支部"
     at_least = "" if last else "至少"
     text = f"{who}距上次参加组织生活{at_least} {since} 天（上限 {limit} 天）"
     if since > limit:
@@ -293,9 +388,9 @@ def silence(params: dict, facts: Facts, period: Period, now: datetime) -> Verdic
                 Pattern.TIME_SQUEEZED,
                 **numbers,
             )
-        pattern = Pattern.PEOPLE_MISSING if facts.member else Pattern.TIME_SQUEEZED
+        pattern = Pattern.PEOPLE_MISSING if member else Pattern.TIME_SQUEEZED
         return verdict(Status.NOT_MET, text, pattern, **numbers)
     if warn is not None and since > warn:
-        pattern = Pattern.PEOPLE_MISSING if facts.member else Pattern.TIME_SQUEEZED
+        pattern = Pattern.PEOPLE_MISSING if member else Pattern.TIME_SQUEEZED
         return verdict(Status.AT_RISK, text, pattern, **numbers)
     return verdict(Status.MET, text, **numbers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from zhibu.compliance.kinds.base import (
@@ -34,22 +35,31 @@ def member_report(params: dict, facts: Facts, period: Period, now: datetime) -> 
             return gate
     member_id = facts.member.id if facts.member else None
     kind = params.get("report_kind")
+    first, last = period.first, period.last
     count = sum(
         1
         for r in facts.reports
-        if r.member_id == member_id and period.contains(r.day) and (not kind or r.kind == kind)
+        if r.member_id == member_id and first <= r.day <= last and (not kind or r.kind == kind)
     )
-    need = params.get("count", 1)
-    label = period_label(period)
+    over = is_over(period, now)
+    days_left = 0 if over else remaining_days(period, now)
+    return _report_verdict(
+        name, period_label(period), count, params.get("count", 1), over, days_left
+    )
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _report_verdict(name: str, label: str, count: int, need, over: bool, days_left: int) -> Verdict:
+    """The verdict from its numbers (shared; verdicts are read-only)."""
     numbers = {"reports": count, "required": need}
     text = f"{label}已提交{name} {count} 次，要求至少 {need} 次"
     if count >= need:
         return verdict(Status.MET, text, **numbers)
-    if is_over(period, now):
+    if over:
         return verdict(Status.NOT_MET, text, Pattern.CONTENT_MISSING, **numbers)
     return verdict(
         Status.AT_RISK,
-        f"{text}；尚余 {remaining_days(period, now)} 天",
+        f"{text}；尚余 {days_left} 天",
         Pattern.CONTENT_MISSING,
         **numbers,
     )
