@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from zhibu.accounts.models import User
@@ -265,7 +265,3 @@ def webhook_save(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     endpoint.full_clean()
     endpoint.save()
     return endpoint
-
-
-def unread_count_q(user: User) -> Q:
-    return Q(recipient=user, read_at__isnull=True)

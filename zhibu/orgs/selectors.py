@@ -30,13 +30,15 @@ def org_children(*, user, org: Organization) -> QuerySet[Organization]:
 
 
 def org_roots(*, user) -> list[Organization]:
-    """The topmost organizations the user may see (the roots of their scope)."""
-    orgs = list(org_list(user=user).order_by("path").only("pk", "name", "path", "kind"))
-    roots: list[Organization] = []
-    for org in orgs:
-        if not any(org.path.startswith(r.path) for r in roots):
-            roots.append(org)
-    return roots
+    """The topmost organizations the user may see (the roots of their scope), in one
+    index-backed query: never the whole visible tree."""
+    paths = scope_paths(user, Action.VIEW)
+    tops = Q(parent__isnull=True) if paths is None else Q(path__in=paths)
+    return list(
+        visible_to(user, Action.VIEW, Organization.objects.filter(tops))
+        .order_by("path")
+        .only("pk", "name", "path", "kind")
+    )
 
 
 def org_ancestors(org: Organization) -> QuerySet[Organization]:
@@ -84,8 +86,7 @@ def _with_counts(queryset: QuerySet[Organization]) -> QuerySet[Organization]:
 def org_scope_roots(*, user) -> QuerySet[Organization]:
     """The tops of the user's visible subtrees, with counts, in one index-backed query.
 
-    Unlike `org_roots` it never loads the whole visible tree, so it stays cheap for a
-    province-wide administrator.
+    Cheap for a province-wide administrator: it never loads the whole visible tree.
     """
     paths = scope_paths(user, Action.VIEW)
     tops = Q(parent__isnull=True) if paths is None else Q(path__in=paths)
