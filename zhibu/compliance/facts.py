@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.apps import apps
-from django.db.models import BooleanField, Case, Count, F, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 
 from zhibu.compliance.kinds.base import (
     AttendanceFact,
@@ -290,68 +290,52 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
                 store.members_by_branch.setdefault(b, []).append(mid)
     member_sub = tenure_qs.values("member_id")
 
-    # 5. attendances (at meetings of the subtree, and anywhere for its members),
-    # 6. the leave requests that may excuse them
-    # "At the subtree's meetings, or by its members" is asked as a UNION of the two halves,
-    # each served by an index, in one query: as one OR across joins PostgreSQL can only scan
-    # the whole attendance table (seconds at city scale, for a one-branch refresh too). The
-    # primary key keeps distinct rows distinct through UNION.
+    # 5. attendances and 6. the leave requests that may excuse them: those at the subtree's
+    # meetings, then — in a second query of their own — those of the subtree's members at
+    # meetings elsewhere (a transfer, a committee above the branch). Two disjoint halves, each
+    # served by an index: one OR (or a deduplicating UNION) across these joins makes
+    # PostgreSQL read every attendance row twice, for a one-branch refresh as for the root.
     at_subtree = subtree_q(root.path, "meeting__org__path")
-    by_members = Q(member_id__in=member_sub)
     meeting_window = _in_window("meeting__", first, last) & ~Q(
         meeting__status=MeetingStatus.CANCELLED
     )
-
-    def either(qs):
-        return qs.filter(at_subtree, meeting_window).union(qs.filter(by_members, meeting_window))
-
-    leaves = {
-        (meeting_id, member_id): (status, requested_at, decided_at)
-        for _pk, meeting_id, member_id, status, requested_at, decided_at in either(
-            LeaveRequest.objects.values_list(
-                "pk", "meeting_id", "member_id", "status", "requested_at", "decided_at"
-            )
-        )
-    }
-    # The meeting's own fields are fetched only for meetings outside the subtree (a member's
-    # attendance elsewhere); the subtree's meetings are already loaded above. Converting
-    # millions of unused timestamps was most of the loader's time.
-    inside = subtree_q(root.path, "meeting__org__path")
-    outside = {
-        f"x_{f}": Case(
-            When(inside, then=Value(None)),
-            default=F(f"meeting__{f}"),
-            output_field=Meeting._meta.get_field(f),
-        )
-        for f in MEETING_FIELDS
-        if f not in ("id", "org_id")
-    }
-    names = ["meeting_id", "member_id", "outcome", "meeting__org_id", *outside, "pk"]
+    elsewhere = Q(member_id__in=member_sub) & meeting_window & ~at_subtree
+    leave_fields = ("meeting_id", "member_id", "status", "requested_at", "decided_at")
+    leave_rows = LeaveRequest.objects.filter(at_subtree, meeting_window).values_list(
+        *leave_fields
+    )
+    leave_rows = leave_rows.union(
+        LeaveRequest.objects.filter(elsewhere).values_list(*leave_fields), all=True
+    )
+    leaves = {(row[0], row[1]): row[2:] for row in leave_rows}
     by_branch = store.attendances_by_branch
     by_member = store.attendances_by_member
     members = store.members
     no_leave = ("", None, None)
-    for row in either(Attendance.objects.annotate(**outside).values_list(*names)):
-        meeting_id, member_id = row[0], row[1]
-        m = meetings.get(meeting_id)
-        in_subtree = m is not None
-        if m is None:
-            fields = dict(zip(names, row, strict=True))
-            m = _meeting_fact(
-                {
-                    "id": meeting_id,
-                    "org_id": row[3],
-                    **{f: fields[f"x_{f}"] for f in MEETING_FIELDS[2:]},
-                }
-            )
-        status, requested_at, decided_at = leaves.get((meeting_id, member_id), no_leave)
-        a = AttendanceFact(m, member_id, row[2], status, requested_at, decided_at)
-        if in_subtree:
-            branch_id = branch_of_org.get(m.org_id)
-            if branch_id is not None:
-                by_branch.setdefault(branch_id, []).append(a)
+    new_attendance = AttendanceFact
+    for meeting_id, member_id, outcome in Attendance.objects.filter(
+        at_subtree, meeting_window
+    ).values_list("meeting_id", "member_id", "outcome"):
+        m = meetings[meeting_id]  # the same filters as the meetings query: always loaded
+        a = new_attendance(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
+        branch_id = branch_of_org.get(m.org_id)
+        if branch_id is not None:
+            by_branch.setdefault(branch_id, []).append(a)
         if member_id in members:
             by_member.setdefault(member_id, []).append(a)
+    outside = [f"meeting__{f}" for f in MEETING_FIELDS]
+    elsewhere_meetings: dict[int, MeetingFact] = {}
+    for row in Attendance.objects.filter(elsewhere).values_list(
+        "member_id", "outcome", *outside
+    ):
+        member_id, outcome, meeting_id = row[0], row[1], row[2]
+        m = elsewhere_meetings.get(meeting_id)
+        if m is None:
+            m = elsewhere_meetings[meeting_id] = _meeting_fact(
+                dict(zip(MEETING_FIELDS, row[2:], strict=True))
+            )
+        a = new_attendance(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
+        by_member.setdefault(member_id, []).append(a)
 
     # 7. make-ups of the subtree's members
     for row in Makeup.objects.filter(member_id__in=member_sub, due_date__gte=first).values(

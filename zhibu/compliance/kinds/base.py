@@ -124,11 +124,13 @@ class MeetingFact:
         return self.content_category in _party_content()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class AttendanceFact:
     """One due attendee of one meeting, with the leave request (if any) that may excuse them.
 
-    Slotted: a city-scale evaluation holds millions of these."""
+    Slotted and not frozen (read-only by convention, like every fact): a city-scale
+    evaluation builds millions of these, and a frozen dataclass's guarded setattr made
+    building them a large part of loading."""
 
     meeting: MeetingFact
     member_id: int
@@ -141,10 +143,10 @@ class AttendanceFact:
     #   attended   present, late or left early
     #   missed     absent or on leave
     #   unexcused  absent, or marked on leave without a leave approved before the start
-    excused: bool = field(init=False, repr=False, compare=False)
-    attended: bool = field(init=False, repr=False, compare=False)
-    missed: bool = field(init=False, repr=False, compare=False)
-    unexcused: bool = field(init=False, repr=False, compare=False)
+    excused: bool = field(init=False, repr=False)
+    attended: bool = field(init=False, repr=False)
+    missed: bool = field(init=False, repr=False)
+    unexcused: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         excused = False
@@ -159,13 +161,10 @@ class AttendanceFact:
             )
         outcome = self.outcome
         missed = outcome in MISSED
-        _set(self, "excused", excused)
-        _set(self, "attended", outcome in PRESENT)
-        _set(self, "missed", missed)
-        _set(self, "unexcused", missed and not excused)
-
-
-_set = object.__setattr__
+        self.excused = excused
+        self.attended = outcome in PRESENT
+        self.missed = missed
+        self.unexcused = missed and not excused
 
 
 @dataclass(frozen=True)
