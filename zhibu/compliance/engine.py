@@ -12,10 +12,16 @@ quarter, half and year; a year view shows the twelve months so far). For `ytd` a
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import repeat
+from typing import TypeVar
 
+from django.db import connection, connections
 from django.utils import timezone
 
 from zhibu.compliance.kinds import KINDS
@@ -23,7 +29,7 @@ from zhibu.compliance.kinds.base import na
 from zhibu.compliance.rules import Rule, effective_rules
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period, containing, local_date
-from zhibu.orgs.models import Organization, OrgKind, subtree_q
+from zhibu.orgs.models import SEGMENT, Organization, OrgKind, subtree_q
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +226,67 @@ def _assign(store, rp: Period, ref: date) -> dict[int, set[int]]:
         if b is not None:
             per_branch[b].add(mid)
     return per_branch
+
+
+T = TypeVar("T")
+
+# A chunk's facts and results stay in memory together: ~300 branches (one 机关工委) is about
+# 6,000 members, some 100 MB at a year's worth of meetings and attendance.
+CHUNK_BRANCHES = 400
+
+
+def chunks(org: Organization, max_branches: int | None = None) -> list[Organization]:
+    """Subtrees that together hold every branch under `org`, each with at most `max_branches`
+    (default CHUNK_BRANCHES) branches — a single branch is always its own — in path order.
+
+    A province is evaluated chunk by chunk: evaluating each chunk gives exactly the results
+    that evaluating `org` at once gives for that chunk's branches (a transferred member's
+    period has one owner everywhere; see FactStore.branch_of), in bounded memory. One query.
+    """
+    nodes = list(
+        Organization.objects.filter(subtree_q(org.path), is_active=True)
+        .exclude(kind=OrgKind.PARTY_GROUP)
+        .order_by("path")
+        .only("id", "path", "kind", "parent_id", "name", "category")
+    )
+    branches_under: dict[str, int] = defaultdict(int)
+    children: dict[int, list[Organization]] = defaultdict(list)
+    top = len(org.path)
+    for node in nodes:
+        children[node.parent_id].append(node)
+        if node.kind == OrgKind.BRANCH:
+            for end in range(top, len(node.path) + 1, SEGMENT):
+                branches_under[node.path[:end]] += 1
+    limit = max_branches or CHUNK_BRANCHES
+    out: list[Organization] = []
+
+    def split(node: Organization) -> None:
+        count = branches_under.get(node.path, 0)
+        if not count:
+            return
+        if count <= limit or node.kind == OrgKind.BRANCH:
+            out.append(node)
+            return
+        for child in children.get(node.pk, ()):
+            split(child)
+
+    root = next((n for n in nodes if n.pk == org.pk), org)
+    split(root)
+    return out
+
+
+def map_chunks(fn: Callable[..., T], org: Organization, *args, workers: int = 1) -> list[T]:
+    """`fn(chunk_pk, *args)` for every chunk of `org` (see `chunks`), in chunk order, in up to
+    `workers` forked processes. `fn` must be a module-level function (it is sent by name).
+
+    SQLite allows one writer at a time, so there everything runs in this process."""
+    ids = [c.pk for c in chunks(org)]
+    if workers <= 1 or len(ids) <= 1 or connection.vendor == "sqlite":
+        return [fn(pk, *args) for pk in ids]
+    connections.close_all()  # forked children must not share the parent's connections
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(min(workers, len(ids)), mp_context=context) as pool:
+        return list(pool.map(fn, ids, *(repeat(a) for a in args)))
 
 
 def aggregate(results: list[Result], orgs: list[Organization]) -> dict[int, dict]:

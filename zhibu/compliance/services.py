@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from zhibu.compliance.engine import Result, evaluate
+from zhibu.compliance.engine import Result, evaluate, map_chunks
 from zhibu.compliance.models import Obligation, RuleOverride, StatusChange
 from zhibu.compliance.verdicts import SEVERITY_RANK, Status
 from zhibu.core.periods import Period, local_date, month, year
@@ -143,6 +143,29 @@ def obligations_refresh(*, org: Organization, period: Period, now: datetime | No
     return persist(org, evaluate(org, period, now), now)
 
 
+def obligations_refresh_tree(
+    *, org: Organization, period: Period, now: datetime | None = None, workers: int = 1
+) -> dict:
+    """obligations_refresh for a subtree of any size: chunk by chunk (engine.chunks), so
+    memory stays bounded at province scale, in `workers` processes side by side.
+
+    Each chunk is evaluated and persisted in its own transaction."""
+    now = now or timezone.now()
+    summaries = map_chunks(_refresh_chunk, org, period, now, workers=workers)
+    totals: dict = {"chunks": len(summaries), "evaluated": 0, "created": 0, "updated": 0}
+    totals.update(changes=0, counts=dict.fromkeys(Status.values, 0))
+    for summary in summaries:
+        for key in ("evaluated", "created", "updated", "changes"):
+            totals[key] += summary[key]
+        for status, n in summary["counts"].items():
+            totals["counts"][status] += n
+    return totals
+
+
+def _refresh_chunk(pk: int, period: Period, now: datetime) -> dict:
+    return obligations_refresh(org=Organization.objects.get(pk=pk), period=period, now=now)
+
+
 def _branch_for(meeting) -> Organization | None:
     org = meeting.org
     if org.kind == OrgKind.PARTY_GROUP:
@@ -166,9 +189,10 @@ def refresh_for_meeting(meeting) -> None:
     obligations_refresh(org=branch, period=year(local_date(start).year))
 
 
-def evaluate_due(*, now: datetime | None = None) -> dict:
+def evaluate_due(*, now: datetime | None = None, workers: int = 1) -> dict:
     """Refresh what is due for every root: the current month (with its quarter, half and
-    year) and the previous one, so periods whose deadline just passed flip to not_met."""
+    year) and the previous one, so periods whose deadline just passed flip to not_met.
+    Chunk by chunk, in `workers` processes (obligations_refresh_tree)."""
     now = now or timezone.now()
     today = local_date(now)
     current = month(today.year, today.month)
@@ -178,7 +202,7 @@ def evaluate_due(*, now: datetime | None = None) -> dict:
     totals: dict = {"roots": 0, "evaluated": 0, "created": 0, "updated": 0, "changes": 0}
     for root in Organization.objects.filter(parent__isnull=True, is_active=True).order_by("path"):
         totals["roots"] += 1
-        summary = obligations_refresh(org=root, period=span, now=now)
+        summary = obligations_refresh_tree(org=root, period=span, now=now, workers=workers)
         for k in ("evaluated", "created", "updated", "changes"):
             totals[k] += summary[k]
     return totals

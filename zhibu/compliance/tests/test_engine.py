@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,12 +11,13 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from zhibu.compliance import facts as facts_module
-from zhibu.compliance.engine import aggregate, evaluate
+from zhibu.compliance.engine import aggregate, chunks, evaluate
 from zhibu.compliance.models import Obligation, RuleOverride, StatusChange
 from zhibu.compliance.rules import effective_rules
 from zhibu.compliance.services import (
     evaluate_due,
     obligations_refresh,
+    obligations_refresh_tree,
     refresh_for_meeting,
     rule_override_set,
 )
@@ -458,3 +460,75 @@ def test_category_selects_profiles():
     )
     ids = {r.id for r in effective_rules([switched])[switched.pk]}
     assert "organ_party_day_monthly" in ids and "party_day_monthly" not in ids
+
+
+# ---- large trees: chunks and processes -----------------------------------------------------
+
+
+def _signature(results) -> list[tuple]:
+    return sorted(
+        (*r.key, r.org_id, r.status, r.verdict.pattern, r.verdict.explanation) for r in results
+    )
+
+
+def test_chunks_cover_every_branch_within_the_limit(world):
+    w = world
+    general = OrganizationFactory(name="党总支", kind=OrgKind.GENERAL_BRANCH, parent=w.committee)
+    under = [OrganizationFactory(parent=general) for _ in range(3)]
+    found = chunks(w.committee, max_branches=3)
+    # the committee holds 5 branches: too many, so its children are the chunks
+    assert [c.pk for c in found] == [w.branch.pk, w.sibling.pk, general.pk]
+    assert [c.pk for c in chunks(w.committee, max_branches=1)] == [
+        w.branch.pk,
+        w.sibling.pk,
+        *[b.pk for b in under],
+    ]
+    assert [c.pk for c in chunks(w.committee)] == [w.committee.pk]
+    assert chunks(OrganizationFactory(kind=OrgKind.ORGANS_WORK_COMMITTEE)) == []
+
+
+def test_chunked_evaluation_gives_the_same_results_as_the_whole_tree(world):
+    w = world
+    make_meeting(w.sibling, D(2026, 7, 10), 120, type="general_meeting")
+    old = make_meeting(w.branch, D(2026, 7, 3), 200)
+    Attendance.objects.create(meeting=old, member=w.other_member, outcome="absent")
+    member_transfer(member=w.other_member, branch=w.sibling, on=D(2026, 8, 15))
+    with time_machine.travel(at(D(2026, 10, 2)), tick=False):
+        whole = evaluate(w.committee, quarter(2026, 3))
+        parts = [
+            r for c in chunks(w.committee, max_branches=1) for r in evaluate(c, quarter(2026, 3))
+        ]
+    assert len(parts) == len(whole) > 0
+    assert _signature(parts) == _signature(whole)
+    moved = results_for(parts, "organ_leave_approval", member=w.other_member)
+    assert {(r.org_id, r.period.key) for r in moved} == {
+        (w.branch.pk, "2026-07"),
+        (w.sibling.pk, "2026-08"),
+        (w.sibling.pk, "2026-09"),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tree_refresh_in_two_processes_persists_what_one_refresh_does(world):
+    """Forked workers need committed rows (a transactional test); SQLite runs in-process."""
+    w = world
+    make_meeting(w.branch, D(2026, 3, 3), 200)
+    make_meeting(w.sibling, D(2026, 3, 4), 50)
+    expected = _signature(evaluate(w.committee, month(2026, 3), APRIL_2))
+    summary = obligations_refresh_tree(
+        org=w.committee, period=month(2026, 3), now=APRIL_2, workers=2
+    )
+    assert summary["chunks"] == 1
+    rows = Obligation.objects.filter(org__in=[w.branch, w.sibling])
+    assert rows.count() == summary["evaluated"] == len(expected)
+    with mock.patch("zhibu.compliance.engine.CHUNK_BRANCHES", 1):
+        again = obligations_refresh_tree(
+            org=w.committee, period=month(2026, 3), now=APRIL_2, workers=2
+        )
+    assert again["chunks"] == 2
+    assert again["evaluated"] == summary["evaluated"]
+    assert again["created"] == again["updated"] == again["changes"] == 0
+    assert {(ob.rule_id, ob.period_key, ob.org_id, ob.member_id, ob.status) for ob in rows} == {
+        (rule_id, key, org_id, member if kind == "member" else None, status)
+        for kind, member, rule_id, key, org_id, status, _p, _e in expected
+    }

@@ -1,4 +1,5 @@
-"""`zhibu evaluate [--loop SECONDS]`: re-evaluate everything due and persist status changes."""
+"""`zhibu evaluate [--loop SECONDS] [--workers N]`: re-evaluate everything due and persist
+status changes."""
 
 from __future__ import annotations
 
@@ -16,14 +17,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--loop", type=int, default=0, help="每隔多少秒运行一次；0 为只运行一次"
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="并行评估的进程数（PostgreSQL/MySQL；SQLite 总是 1），默认 1",
+        )
 
     def handle(self, *args, **opts):
         interval = opts["loop"]
         if interval < 0:
             raise CommandError("--loop 必须是正整数秒数，或 0（只运行一次）")
+        if opts["workers"] < 1:
+            raise CommandError("--workers 必须是不小于 1 的整数")
         while True:
             started = time.monotonic()
-            totals = evaluate_due()
+            totals = evaluate_due(workers=opts["workers"])
             self.stdout.write(
                 f"评估 {totals['roots']} 个顶级组织：{totals['evaluated']} 项，"
                 f"新增 {totals['created']}，更新 {totals['updated']}，状态变化 {totals['changes']}"
