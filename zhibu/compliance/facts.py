@@ -301,9 +301,7 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     )
     elsewhere = Q(member_id__in=member_sub) & meeting_window & ~at_subtree
     leave_fields = ("meeting_id", "member_id", "status", "requested_at", "decided_at")
-    leave_rows = LeaveRequest.objects.filter(at_subtree, meeting_window).values_list(
-        *leave_fields
-    )
+    leave_rows = LeaveRequest.objects.filter(at_subtree, meeting_window).values_list(*leave_fields)
     leave_rows = leave_rows.union(
         LeaveRequest.objects.filter(elsewhere).values_list(*leave_fields), all=True
     )
@@ -325,9 +323,7 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
             by_member.setdefault(member_id, []).append(a)
     outside = [f"meeting__{f}" for f in MEETING_FIELDS]
     elsewhere_meetings: dict[int, MeetingFact] = {}
-    for row in Attendance.objects.filter(elsewhere).values_list(
-        "member_id", "outcome", *outside
-    ):
+    for row in Attendance.objects.filter(elsewhere).values_list("member_id", "outcome", *outside):
         member_id, outcome, meeting_id = row[0], row[1], row[2]
         m = elsewhere_meetings.get(meeting_id)
         if m is None:
