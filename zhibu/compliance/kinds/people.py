@@ -135,7 +135,7 @@ def attendance_register(params: dict, facts: Facts, period: Period, now: datetim
         return na(f"{label}没有需登记考勤的会议", meetings=0)
     exempt = _exempt_ids(facts)
     by_meeting: dict[int, list[AttendanceFact]] = {m.id: [] for m in held}
-    for a in facts.attendances:
+    for a in held_attendances_in(facts, period):
         if a.meeting.id in by_meeting:
             by_meeting[a.meeting.id].append(a)
     unregistered_meetings = [m for m in held if not by_meeting[m.id]]
@@ -257,7 +257,7 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
     if facts.member is None:
         return na("双重组织生活按领导干部逐人评估")
     if not facts.member.is_leading_cadre:
-        return na("不是处级以上党员领导干部", leading_cadre=False)
+        return _not_a_leading_cadre()
     rows = _rows(facts, period, params.get("types"), facts.member.id)
     attended = excused = unexcused = 0
     for a in rows:
@@ -276,6 +276,12 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
         over,
         0 if over else remaining_days(period, now),
     )
+
+
+@functools.cache
+def _not_a_leading_cadre() -> Verdict:
+    """One shared verdict for every ordinary member (verdicts are read-only)."""
+    return na("不是处级以上党员领导干部", leading_cadre=False)
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
