@@ -129,6 +129,26 @@ def test_group_by_child_rolls_up_subtrees(world, now):
     assert rows["第二党支部"].overall.status == ""
 
 
+def test_group_by_child_is_two_queries_with_rules_and_latest_evaluation(
+    world, now, django_assert_num_queries
+):
+    later = NOW + timedelta(hours=2)
+    make_obligation(world.branch, status="not_met", pattern="perfunctory")
+    make_obligation(world.sibling, status="met", evaluated_at=later)
+    make_obligation(world.outside, status="at_risk", evaluated_at=later + timedelta(hours=1))
+    admin = type(world.admin).objects.get(pk=world.admin.pk)
+    selectors.compliance_dashboard(user=admin, org=world.committee, period=OCT)  # warm scope
+    with django_assert_num_queries(2):
+        board = selectors.compliance_dashboard(
+            user=admin, org=world.committee, period=OCT, by="child"
+        )
+    assert board.evaluated_at == later
+    assert board.totals.counts == {"not_met": 1, "met": 1}
+    assert board.pattern_counts == {"perfunctory": 1}
+    by_rule = {r.rule_id: (r.family, r.cell.counts) for r in board.rules}
+    assert by_rule == {"organ_party_day_monthly": ("party_day", {"not_met": 1, "met": 1})}
+
+
 def test_oversee_scope_is_applied_inside_the_selector(world, now):
     make_obligation(world.branch, status="not_met")
     # A secretary has no OVERSEE: even if a view forgot the check, the selector returns nothing.
