@@ -401,7 +401,19 @@ def _type_names(types: tuple[str, ...]) -> str:
 def meetings_in(
     facts: Facts, period: Period, types: Iterable[str] | None = None
 ) -> list[MeetingFact]:
-    """The subject's meetings whose local day is in the period (of `types`), in fact order."""
+    """The subject's meetings whose local day is in the period (of `types`), in fact order.
+
+    Memoized per subject (several rules ask for the same types and period); the list is
+    shared, so callers only read it."""
+    key = ("meetings_in", tuple(types) if types else None, period.first, period.last)
+    memo = facts.memo
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _meetings_in(facts, period, types)
+    return found
+
+
+def _meetings_in(facts: Facts, period: Period, types: Iterable[str] | None) -> list[MeetingFact]:
     wanted = set(types) if types else None
     index = facts.meetings_by_month
     first, last = period.first, period.last

@@ -26,18 +26,14 @@ from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
 
 
-def _rows(facts: Facts, period: Period, types=None, member_id=None) -> list[AttendanceFact]:
-    """Due attendances at held meetings in the period (of `types`, of one member if given)."""
-    wanted = set(types) if types else None
+def _rows(facts: Facts, period: Period, types=None) -> list[AttendanceFact]:
+    """Due attendances at held meetings in the period (of `types`): the branch's, or for a
+    member's facts the member's own (Facts.attendances holds only theirs)."""
     rows = held_attendances_in(facts, period)
-    if wanted is None and member_id is None:
+    if not types:
         return rows
-    return [
-        a
-        for a in rows
-        if (wanted is None or a.meeting.meeting_type in wanted)
-        and (member_id is None or a.member_id == member_id)
-    ]
+    wanted = set(types)
+    return [a for a in rows if a.meeting.meeting_type in wanted]
 
 
 def _exempt_ids(facts: Facts) -> set[int]:
@@ -56,7 +52,7 @@ def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Ver
         gate = exempt_gate(facts)
         if gate:
             return gate
-        rows = _rows(facts, period, types, facts.member.id)
+        rows = _rows(facts, period, types)
         attended = excused = unexcused = 0
         for a in rows:
             attended += a.attended
@@ -258,7 +254,7 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
         return na("双重组织生活按领导干部逐人评估")
     if not facts.member.is_leading_cadre:
         return _not_a_leading_cadre()
-    rows = _rows(facts, period, params.get("types"), facts.member.id)
+    rows = _rows(facts, period, params.get("types"))
     attended = excused = unexcused = 0
     for a in rows:
         attended += a.attended
