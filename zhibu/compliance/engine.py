@@ -12,10 +12,12 @@ quarter, half and year; a year view shows the twelve months so far). For `ytd` a
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import repeat
@@ -93,8 +95,29 @@ def _make_disabled_verdict(rule: Rule) -> Verdict:
     return na(f"上级组织已停用此规则（放宽要求{reason}）", loosened=True)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block.
+
+    An evaluation allocates millions of facts, verdict numbers and results, none of them in
+    reference cycles, and the collector's repeated passes over them cost about a quarter of
+    the evaluation's time. Whatever cycles appear are collected once it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def evaluate(org: Organization, period: Period, now: datetime | None = None) -> list[Result]:
     """Verdicts for every branch × rule (and member × rule) under `org` in `period`."""
+    with _collector_paused():
+        return _evaluate(org, period, now)
+
+
+def _evaluate(org: Organization, period: Period, now: datetime | None) -> list[Result]:
     now = now or timezone.now()
     if period.kind == "ytd":
         now = min(now, period.end - timedelta(microseconds=1))

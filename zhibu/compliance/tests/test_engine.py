@@ -532,3 +532,30 @@ def test_tree_refresh_in_two_processes_persists_what_one_refresh_does(world):
         (rule_id, key, org_id, member if kind == "member" else None, status)
         for kind, member, rule_id, key, org_id, status, _p, _e in expected
     }
+
+
+def test_evaluation_pauses_the_garbage_collector_and_restores_it(world):
+    import gc
+
+    w = world.committee
+    seen = []
+    real_load = facts_module.load
+
+    def spy(*args, **kw):
+        seen.append(gc.isenabled())
+        return real_load(*args, **kw)
+
+    assert gc.isenabled()
+    with mock.patch.object(facts_module, "load", spy):
+        evaluate(w, month(2026, 3), APRIL_2)
+    assert seen == [False] and gc.isenabled()
+    with mock.patch.object(facts_module, "load", side_effect=RuntimeError("boom")):
+        with pytest.raises(RuntimeError):
+            evaluate(w, month(2026, 3), APRIL_2)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        evaluate(w, month(2026, 3), APRIL_2)
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
