@@ -549,9 +549,9 @@ def test_evaluation_pauses_the_garbage_collector_and_restores_it(world):
     with mock.patch.object(facts_module, "load", spy):
         evaluate(w, month(2026, 3), APRIL_2)
     assert seen == [False] and gc.isenabled()
-    with mock.patch.object(facts_module, "load", side_effect=RuntimeError("boom")):
-        with pytest.raises(RuntimeError):
-            evaluate(w, month(2026, 3), APRIL_2)
+    boom = mock.patch.object(facts_module, "load", side_effect=RuntimeError("boom"))
+    with boom, pytest.raises(RuntimeError):
+        evaluate(w, month(2026, 3), APRIL_2)
     assert gc.isenabled()
     gc.disable()
     try:
