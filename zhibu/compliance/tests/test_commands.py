@@ -129,6 +129,16 @@ def test_evaluate_command_persists(world):
     assert Obligation.objects.filter(period_key="2026-04").exists()
 
 
+def test_evaluate_command_takes_workers_and_rejects_nonsense(world):
+    out = StringIO()
+    with time_machine.travel(APRIL_2, tick=False):
+        call_command("evaluate", "--workers", "2", stdout=out)
+    assert "评估 2 个顶级组织" in out.getvalue()
+    assert Obligation.objects.filter(period_key="2026-04").exists()
+    with pytest.raises(CommandError, match="--workers"):
+        call_command("evaluate", "--workers", "0")
+
+
 def test_cli_names(monkeypatch):
     from zhibu import cli
 
