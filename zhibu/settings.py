@@ -263,6 +263,10 @@ ZHIBU_SIGNIN_TOKEN_SECONDS = env_int("ZHIBU_SIGNIN_TOKEN_SECONDS", 180)
 ZHIBU_SIGNIN_MARGIN_MINUTES = env_int("ZHIBU_SIGNIN_MARGIN_MINUTES", 30)
 ZHIBU_LATE_ENTRY_DAYS = env_int("ZHIBU_LATE_ENTRY_DAYS", 7)
 
+# Compliance sweeps (`zhibu worker`, `zhibu evaluate`): processes evaluating chunks of a large
+# tree side by side (PostgreSQL/MySQL; SQLite always uses one).
+ZHIBU_EVALUATE_WORKERS = env_int("ZHIBU_EVALUATE_WORKERS", 1)
+
 # Reminders (notify): quiet hours in local time, no external message between them.
 ZHIBU_QUIET_START = env_int("ZHIBU_QUIET_START", 22)
 ZHIBU_QUIET_END = env_int("ZHIBU_QUIET_END", 7)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -189,11 +190,13 @@ def refresh_for_meeting(meeting) -> None:
     obligations_refresh(org=branch, period=year(local_date(start).year))
 
 
-def evaluate_due(*, now: datetime | None = None, workers: int = 1) -> dict:
+def evaluate_due(*, now: datetime | None = None, workers: int | None = None) -> dict:
     """Refresh what is due for every root: the current month (with its quarter, half and
     year) and the previous one, so periods whose deadline just passed flip to not_met.
-    Chunk by chunk, in `workers` processes (obligations_refresh_tree)."""
+    Chunk by chunk, in `workers` processes (default ZHIBU_EVALUATE_WORKERS), see
+    obligations_refresh_tree."""
     now = now or timezone.now()
+    workers = workers or settings.ZHIBU_EVALUATE_WORKERS
     today = local_date(now)
     current = month(today.year, today.month)
     prev_day = current.first - timedelta(days=1)

@@ -20,15 +20,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=1,
-            help="并行评估的进程数（PostgreSQL/MySQL；SQLite 总是 1），默认 1",
+            default=None,
+            help="并行评估的进程数（PostgreSQL/MySQL；SQLite 总是 1），"
+            "默认取 ZHIBU_EVALUATE_WORKERS",
         )
 
     def handle(self, *args, **opts):
         interval = opts["loop"]
         if interval < 0:
             raise CommandError("--loop 必须是正整数秒数，或 0（只运行一次）")
-        if opts["workers"] < 1:
+        if opts["workers"] is not None and opts["workers"] < 1:
             raise CommandError("--workers 必须是不小于 1 的整数")
         while True:
             started = time.monotonic()
