@@ -41,6 +41,9 @@ from zhibu.orgs.models import Organization, OrgKind, subtree_q
 
 log = logging.getLogger(__name__)
 
+# Up to this many organizations (or members), the loader filters by a literal list of ids.
+LITERAL_IDS = 5000
+
 MEETING_FIELDS = (
     "id",
     "org_id",
@@ -214,9 +217,18 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
         branches=branches,
         groups_by_branch={b: tuple(sorted(g)) for b, g in groups.items()},
     )
+    # A chunk or a branch is filtered by its organizations' ids (plain index lookups, no joins
+    # to plan); a larger subtree by its path range.
+    org_ids = [o.pk for o in orgs]
+
+    def of_subtree(org_field: str) -> Q:
+        if len(org_ids) <= LITERAL_IDS:
+            return Q(**{f"{org_field}_id__in": org_ids})
+        return subtree_q(root.path, f"{org_field}__path")
+
     window = _in_window("", first, last)
     meeting_qs = (
-        Meeting.objects.filter(subtree_q(root.path, "org__path"))
+        Meeting.objects.filter(of_subtree("org"))
         .filter(window)
         .exclude(status=MeetingStatus.CANCELLED)
     )
@@ -257,7 +269,7 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     # subtree during the window, so a transferred member's period has one owner everywhere.
     overlapping = Q(start__lte=last) & (Q(end__isnull=True) | Q(end__gte=first))
     tenure_qs = BranchTenure.objects.filter(
-        subtree_q(root.path, "branch__path"), overlapping, member__is_active=True
+        of_subtree("branch"), overlapping, member__is_active=True
     )
     all_tenures = BranchTenure.objects.filter(
         overlapping, member_id__in=tenure_qs.values("member_id")
@@ -289,13 +301,15 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
             if b in branches:
                 store.members_by_branch.setdefault(b, []).append(mid)
     member_sub = tenure_qs.values("member_id")
+    if len(store.members) <= LITERAL_IDS:
+        member_sub = list(store.members)
 
     # 5. attendances and 6. the leave requests that may excuse them: those at the subtree's
     # meetings, then — in a second query of their own — those of the subtree's members at
     # meetings elsewhere (a transfer, a committee above the branch). Two disjoint halves, each
     # served by an index: one OR (or a deduplicating UNION) across these joins makes
     # PostgreSQL read every attendance row twice, for a one-branch refresh as for the root.
-    at_subtree = subtree_q(root.path, "meeting__org__path")
+    at_subtree = of_subtree("meeting__org")
     meeting_window = _in_window("meeting__", first, last) & ~Q(
         meeting__status=MeetingStatus.CANCELLED
     )
@@ -347,11 +361,11 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
         )
 
     # 8. reports, when a reports app provides them
-    store.reports = _load_reports(root, member_sub, first, last)
+    store.reports = _load_reports(of_subtree("org"), member_sub, first, last)
     return store
 
 
-def _load_reports(root: Organization, member_sub, first: date, last: date):
+def _load_reports(of_subtree: Q, member_sub, first: date, last: date):
     """Submitted thought reports and presented work reports as ReportFacts (two queries);
     None when no reports app is installed, so member_report rules say "no data source"."""
     models = reports_models()
@@ -367,7 +381,7 @@ def _load_reports(root: Organization, member_sub, first: date, last: date):
     ).values("member_id", "submitted_at"):
         out.append(ReportFact(row["member_id"], local_day(row["submitted_at"]), "thought_report"))
     for row in work.objects.filter(
-        subtree_q(root.path, "org__path"), presented_on__gte=first, presented_on__lte=last
+        of_subtree, presented_on__gte=first, presented_on__lte=last
     ).values("org_id", "presented_on"):
         out.append(ReportFact(None, row["presented_on"], "work_report", org_id=row["org_id"]))
     return out

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from zhibu.compliance.engine import Result, evaluate, map_chunks
+from zhibu.compliance.facts import LITERAL_IDS
 from zhibu.compliance.models import Obligation, RuleOverride, StatusChange
 from zhibu.compliance.verdicts import SEVERITY_RANK, Status
 from zhibu.core.periods import Period, local_date, month, year
@@ -49,20 +51,29 @@ def _content(r: Result) -> tuple:
     )
 
 
-def _existing(org: Organization, keys: set[str]) -> dict[tuple, tuple]:
-    """Current rows for the subtree's organizations and members (wherever they were filed):
-    key → (pk, *CONTENT values), read as plain tuples (no model instances).
+def _existing(org: Organization, keys: set[str], results: list[Result]) -> dict[tuple, tuple]:
+    """Current rows of the results' subjects — the branches, and the members wherever their
+    rows were filed: key → (pk, *CONTENT values), read as plain tuples (no model instances).
 
     Two index-friendly halves — (org, period_key) and (member, period_key) — in one UNION
-    query, rather than one OR across a join that the planner can only answer by scanning."""
-    members = BranchTenure.objects.filter(subtree_q(org.path, "branch__path")).values("member_id")
+    query, rather than one OR across a join that the planner can only answer by scanning.
+    The subjects are given as literal ids up to LITERAL_IDS, else as the subtree."""
+    org_ids = sorted({r.org_id for r in results if r.member_id is None})
+    member_ids = sorted({r.member_id for r in results if r.member_id is not None})
+    if len(org_ids) <= LITERAL_IDS and len(member_ids) <= LITERAL_IDS:
+        of_orgs = Q(org_id__in=org_ids, member__isnull=True)
+        of_members = Q(member_id__in=member_ids)
+    else:
+        of_orgs = subtree_q(org.path, "org__path")
+        of_members = Q(
+            member_id__in=BranchTenure.objects.filter(subtree_q(org.path, "branch__path")).values(
+                "member_id"
+            )
+        )
     fields = ("pk", "member_id", "rule_id", "period_key", *CONTENT)
-    by_org = Obligation.objects.filter(
-        subtree_q(org.path, "org__path"), period_key__in=sorted(keys)
-    ).values_list(*fields)
-    by_member = Obligation.objects.filter(
-        member_id__in=members, period_key__in=sorted(keys)
-    ).values_list(*fields)
+    period = Q(period_key__in=sorted(keys))
+    by_org = Obligation.objects.filter(of_orgs, period).values_list(*fields)
+    by_member = Obligation.objects.filter(of_members, period).values_list(*fields)
     out: dict[tuple, tuple] = {}
     for row in by_org.union(by_member):
         pk, member_id, rule_id, period_key = row[:4]
@@ -81,7 +92,7 @@ def persist(org: Organization, results: list[Result], now: datetime) -> dict:
     Set-based: one query reads the current rows as tuples, unchanged results are skipped by
     comparing tuples, and only new and changed rows are written (bulk create / bulk update)."""
     keys = {r.period.key for r in results}
-    existing = _existing(org, keys) if keys else {}
+    existing = _existing(org, keys, results) if keys else {}
     to_create: list[tuple[tuple, Obligation]] = []
     to_update: list[Obligation] = []
     changes: list[tuple[tuple, str, str]] = []
@@ -113,7 +124,7 @@ def persist(org: Organization, results: list[Result], now: datetime) -> dict:
     Obligation.objects.bulk_create(created, batch_size=BATCH)
     pks = {key: row[0] for key, row in existing.items()}
     if any(ob.pk is None for ob in created):  # backends that do not return ids
-        pks = {key: row[0] for key, row in _existing(org, keys).items()}
+        pks = {key: row[0] for key, row in _existing(org, keys, results).items()}
     else:
         pks.update({key: ob.pk for key, ob in to_create})
     if to_update:
