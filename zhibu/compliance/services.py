@@ -8,7 +8,7 @@ never on a re-evaluation that gives the same status.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +20,7 @@ from zhibu.compliance.engine import Result, evaluate, map_chunks
 from zhibu.compliance.facts import LITERAL_IDS
 from zhibu.compliance.models import Obligation, RuleOverride, StatusChange
 from zhibu.compliance.verdicts import SEVERITY_RANK, Status
-from zhibu.core.periods import Period, local_date, month, year
+from zhibu.core.periods import Period, local_date, month
 from zhibu.members.models import BranchTenure
 from zhibu.orgs.models import Organization, OrgKind, subtree_q
 from zhibu.orgs.permissions import Action, require
@@ -187,18 +187,23 @@ def _branch_for(meeting) -> Organization | None:
     return None
 
 
-def refresh_for_meeting(meeting) -> None:
+def refresh_for_meeting(meeting, *, since: date | None = None) -> None:
     """Re-evaluate the obligations a meeting's record affects, right after it changes.
 
-    Called explicitly by orglife services (record_confirm, amend) so pages are current
-    without waiting for a worker. The whole year of the meeting is refreshed for its
-    branch, because a change in one month moves the year-to-date pace of the later ones.
+    Called explicitly by orglife services (record_confirm, amend, a step on a locked record)
+    so pages are current without waiting for a worker. A meeting can change its own month and
+    every later one (the year-to-date pace, silence streaks, make-ups due next month), and the
+    quarter, half and year around them, never an earlier month: so its branch is refreshed
+    from the meeting's month to the end of its year — from the month of `since` when an
+    amendment moved the meeting away from that earlier day.
     """
     branch = _branch_for(meeting)
     if branch is None:
         return
-    start = meeting.actual_start or meeting.planned_start
-    obligations_refresh(org=branch, period=year(local_date(start).year))
+    day = local_date(meeting.actual_start or meeting.planned_start)
+    first = min(day, since) if since else day
+    span = Period("span", date(first.year, first.month, 1), date(day.year, 12, 31))
+    obligations_refresh(org=branch, period=span)
 
 
 def evaluate_due(*, now: datetime | None = None, workers: int | None = None) -> dict:

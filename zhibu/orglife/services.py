@@ -979,6 +979,7 @@ def amend(
         reason = _text_required(reason, "reason", "修改已确认的记录必须说明原因")
         if not meeting.is_locked:
             raise ValidationError({"meeting": "记录尚未确认，可直接修改，无需提交补正"})
+        since = None  # the day the meeting was held before this amendment, if it moves
         if field.startswith(ATTENDANCE_FIELD_PREFIX):
             old, new = _amend_attendance(meeting, field, value)
         elif field in AMENDABLE_FIELDS:
@@ -1000,6 +1001,7 @@ def amend(
             meeting.full_clean()
             meeting.save()
             if meeting_day(meeting) != old_day:
+                since = old_day
                 # Make-up deadlines count from the day the meeting was really held.
                 Makeup.objects.filter(
                     attendance__meeting=meeting, confirmed_at__isnull=True
@@ -1020,7 +1022,7 @@ def amend(
         )
         amendment.full_clean()
         amendment.save()
-        compliance_services.refresh_for_meeting(meeting)
+        compliance_services.refresh_for_meeting(meeting, since=since)
     return amendment
 
 

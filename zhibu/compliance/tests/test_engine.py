@@ -356,7 +356,36 @@ def test_refresh_for_meeting_updates_its_branch_at_once(world):
         )
     assert ob.status == "met"
     assert not Obligation.objects.filter(org=w.sibling).exists()
-    assert Obligation.objects.filter(org=w.branch, period_key="2026-01").exists()
+    # the meeting's month and everything after it that has started, never an earlier month
+    keys = set(Obligation.objects.filter(org=w.branch).values_list("period_key", flat=True))
+    assert {"2026-03", "2026Q1", "2026H1", "2026"} <= keys
+    assert not keys & {"2026-01", "2026-02", "2026-04"}
+
+
+def test_refresh_after_moving_a_meeting_refreshes_the_month_it_left(world):
+    w = world
+    with time_machine.travel(at(D(2026, 3, 20)), tick=False):
+        m = make_meeting(w.group, D(2026, 2, 24), 90, type="party_group_meeting")
+        refresh_for_meeting(m)
+        february = Obligation.objects.get(
+            org=w.branch, rule_id="party_group_meeting_monthly", period_key="2026-02"
+        )
+        assert february.status == "met"
+        moved = at(D(2026, 3, 3))
+        Meeting.objects.filter(pk=m.pk).update(
+            planned_start=moved,
+            planned_end=moved + timedelta(minutes=90),
+            actual_start=moved,
+            actual_end=moved + timedelta(minutes=90),
+        )
+        m.refresh_from_db()
+        refresh_for_meeting(m, since=D(2026, 2, 24))
+    february.refresh_from_db()
+    assert february.status == "not_met"
+    march = Obligation.objects.get(
+        org=w.branch, rule_id="party_group_meeting_monthly", period_key="2026-03"
+    )
+    assert march.status == "met"
 
 
 # ---- overrides -----------------------------------------------------------------------------

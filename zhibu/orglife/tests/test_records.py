@@ -47,7 +47,7 @@ def refreshed(monkeypatch):
     """Records the meetings passed to compliance.services.refresh_for_meeting."""
     calls: list[int] = []
     monkeypatch.setattr(
-        "zhibu.compliance.services.refresh_for_meeting", lambda m: calls.append(m.pk)
+        "zhibu.compliance.services.refresh_for_meeting", lambda m, **kw: calls.append(m.pk)
     )
     return calls
 
@@ -460,3 +460,30 @@ def test_amending_the_real_date_moves_open_makeup_deadlines(world, meeting, cloc
         reason="会议实际提前一天召开",
     )
     assert set(Makeup.objects.values_list("due_date", flat=True)) == {date(2026, 11, 10)}
+
+
+def test_amending_the_start_to_another_day_refreshes_from_the_old_day(
+    world, meeting, clock, monkeypatch
+):
+    confirmed(world, meeting, clock)
+    calls: list[tuple[int, object]] = []
+    monkeypatch.setattr(
+        "zhibu.compliance.services.refresh_for_meeting",
+        lambda m, since=None: calls.append((m.pk, since)),
+    )
+    clock.move_to(at(10, 20, 9))
+    services.amend(
+        actor=world.secretary,
+        meeting=meeting,
+        field="actual_end",
+        value="2026-10-13 12:00",
+        reason="会议实际推迟一天举行",
+    )
+    services.amend(
+        actor=world.secretary,
+        meeting=meeting,
+        field="actual_start",
+        value="2026-10-13 09:00",
+        reason="会议实际推迟一天举行",
+    )
+    assert calls == [(meeting.pk, None), (meeting.pk, date(2026, 10, 12))]
