@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -302,14 +303,26 @@ def map_chunks(fn: Callable[..., T], org: Organization, *args, workers: int = 1)
     """`fn(chunk_pk, *args)` for every chunk of `org` (see `chunks`), in chunk order, in up to
     `workers` forked processes. `fn` must be a module-level function (it is sent by name).
 
-    SQLite allows one writer at a time, so there everything runs in this process."""
+    Everything runs in this process on SQLite (one writer at a time), and when this process
+    has other threads: a fork copies their database connections and held locks into the
+    children, where they break (a web server's request threads, a test live server)."""
     ids = [c.pk for c in chunks(org)]
-    if workers <= 1 or len(ids) <= 1 or connection.vendor == "sqlite":
+    forkable = threading.active_count() == 1 and connection.vendor != "sqlite"
+    if workers <= 1 or len(ids) <= 1 or not forkable:
         return [fn(pk, *args) for pk in ids]
     connections.close_all()  # forked children must not share the parent's connections
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(min(workers, len(ids)), mp_context=context) as pool:
-        return list(pool.map(fn, ids, *(repeat(a) for a in args)))
+        return list(pool.map(_in_worker, repeat(fn), ids, *(repeat(a) for a in args)))
+
+
+def _in_worker(fn: Callable[..., T], pk: int, *args) -> T:
+    """Run one chunk in a worker process and close its database connections afterwards, so
+    none outlives the pool."""
+    try:
+        return fn(pk, *args)
+    finally:
+        connections.close_all()
 
 
 def aggregate(results: list[Result], orgs: list[Organization]) -> dict[int, dict]:

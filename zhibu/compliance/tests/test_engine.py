@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import date, datetime, time, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from zhibu.compliance import facts as facts_module
-from zhibu.compliance.engine import aggregate, chunks, evaluate
+from zhibu.compliance.engine import aggregate, chunks, evaluate, map_chunks
 from zhibu.compliance.models import Obligation, RuleOverride, StatusChange
 from zhibu.compliance.rules import effective_rules
 from zhibu.compliance.services import (
@@ -588,3 +590,21 @@ def test_evaluation_pauses_the_garbage_collector_and_restores_it(world):
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def _pid(pk: int) -> int:
+    """A chunk function for map_chunks (module-level: workers receive it by name)."""
+    return os.getpid()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_map_chunks_forks_workers_only_where_it_safely_can(world):
+    from django.db import connection
+
+    with mock.patch("zhibu.compliance.engine.CHUNK_BRANCHES", 1):
+        pids = map_chunks(_pid, world.committee, workers=2)
+    assert len(pids) == 2
+    # forked workers on PostgreSQL and MariaDB; in-process on SQLite, or when other threads
+    # (a test live server) would have their connections copied into the children
+    forkable = connection.vendor != "sqlite" and threading.active_count() == 1
+    assert (os.getpid() not in pids) == forkable
