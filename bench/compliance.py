@@ -301,11 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from steps import dashboard_reader, edit_meeting
 
     from zhibu.compliance import engine, selectors, services
     from zhibu.core import periods
     from zhibu.orglife.models import Meeting
-    from zhibu.orgs.models import Grant, Organization, OrgKind
+    from zhibu.orgs.models import Organization, OrgKind
 
     now = datetime.fromisoformat(args.now)
     today = periods.local_date(now)
@@ -423,15 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     # 4. refresh after one meeting edit
-    meeting = (
-        Meeting.objects.filter(
-            meeting_type="party_day",
-            status="confirmed",
-            planned_start__gte=month.start - (month.end - month.start),
-        )
-        .order_by("pk")
-        .first()
-    )
+    meeting = edit_meeting(now)
     # The clock is pinned to `now` (the refresh reads it), so edits compare with obligations
     # evaluated at the same instant; the first refresh persists the branch's year.
     edit_times = []
@@ -448,15 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"refresh after one edit: {figures['refresh_for_meeting_ms']} ms (median)", flush=True)
 
     # 5. dashboard over the ~300-branch subtree, read as its organization administrator
-    subtree = (
-        Organization.objects.filter(kind=OrgKind.ORGANS_WORK_COMMITTEE).order_by("path").first()
-    )
+    subtree, admin = dashboard_reader()
     sub_branches = Organization.objects.filter(kind=OrgKind.BRANCH).subtree(subtree).count()
-    from zhibu.accounts.models import User
-
-    admin, _new = User.objects.get_or_create(username="bench-admin")
-    Grant.objects.get_or_create(user=admin, org=subtree, role="org_admin")
-    admin = User.objects.get(pk=admin.pk)
     selectors.compliance_dashboard(user=admin, org=subtree, period=month)  # warm the scope
     dash_times, trend_times = [], []
     for _i in range(15):

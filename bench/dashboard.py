@@ -36,23 +36,18 @@ def main() -> None:
     django.setup()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from steps import dashboard_reader
 
-    from zhibu.accounts.models import User
     from zhibu.compliance import selectors
     from zhibu.core import periods
-    from zhibu.orgs.models import Grant, Organization, OrgKind
+    from zhibu.orgs.models import Organization, OrgKind
 
     if not connection.settings_dict["NAME"].startswith("zhibu_bench"):
         raise SystemExit("refusing: the database name must start zhibu_bench")
     day = periods.local_date(NOW)
     period = periods.containing("year" if args.year else "month", day)
-    subtree = (
-        Organization.objects.filter(kind=OrgKind.ORGANS_WORK_COMMITTEE).order_by("path").first()
-    )
+    subtree, admin = dashboard_reader()
     branches = Organization.objects.filter(kind=OrgKind.BRANCH).subtree(subtree).count()
-    admin, _new = User.objects.get_or_create(username="bench-admin")
-    Grant.objects.get_or_create(user=admin, org=subtree, role="org_admin")
-    admin = User.objects.get(pk=admin.pk)
     with CaptureQueriesContext(connection) as ctx:
         board = selectors.compliance_dashboard(user=admin, org=subtree, period=period)  # warm
     times = []

@@ -32,27 +32,17 @@ def main() -> None:
 
     django.setup()
     from django.db import connection, reset_queries
+    from steps import edit_meeting
 
     from zhibu.compliance import engine, services
     from zhibu.core import periods
-    from zhibu.orglife.models import Meeting
     from zhibu.orgs.models import Organization
 
     now = datetime.fromisoformat(args.now)
     year = periods.year(periods.local_date(now).year)
     root = Organization.objects.filter(parent__isnull=True).order_by("path").first()
 
-    month = periods.containing("month", periods.local_date(now))
-    # the meeting bench/compliance.py's edit step refreshes, with the clock pinned to `now`
-    meeting = (
-        Meeting.objects.filter(
-            meeting_type="party_day",
-            status="confirmed",
-            planned_start__gte=month.start - (month.end - month.start),
-        )
-        .order_by("pk")
-        .first()
-    )
+    meeting = edit_meeting(now)  # the one bench/compliance.py's edit step refreshes
 
     def run():
         if args.refresh:

@@ -324,12 +324,11 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     by_member = store.attendances_by_member
     members = store.members
     no_leave = ("", None, None)
-    new_attendance = AttendanceFact
     for meeting_id, member_id, outcome in Attendance.objects.filter(
         at_subtree, meeting_window
     ).values_list("meeting_id", "member_id", "outcome"):
         m = meetings[meeting_id]  # the same filters as the meetings query: always loaded
-        a = new_attendance(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
+        a = AttendanceFact(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
         branch_id = branch_of_org.get(m.org_id)
         if branch_id is not None:
             by_branch.setdefault(branch_id, []).append(a)
@@ -344,7 +343,7 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
             m = elsewhere_meetings[meeting_id] = _meeting_fact(
                 dict(zip(MEETING_FIELDS, row[2:], strict=True))
             )
-        a = new_attendance(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
+        a = AttendanceFact(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
         by_member.setdefault(member_id, []).append(a)
 
     # 7. make-ups of the subtree's members

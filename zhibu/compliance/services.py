@@ -194,15 +194,15 @@ def refresh_for_meeting(meeting, *, since: date | None = None) -> None:
     so pages are current without waiting for a worker. A meeting can change its own month and
     every later one (the year-to-date pace, silence streaks, make-ups due next month), and the
     quarter, half and year around them, never an earlier month: so its branch is refreshed
-    from the meeting's month to the end of its year — from the month of `since` when an
-    amendment moved the meeting away from that earlier day.
+    from the meeting's month to the end of its year — from the month of `since` (to the end
+    of its year) when an amendment moved the meeting away from that day.
     """
     branch = _branch_for(meeting)
     if branch is None:
         return
     day = local_date(meeting.actual_start or meeting.planned_start)
-    first = min(day, since) if since else day
-    span = Period("span", date(first.year, first.month, 1), date(day.year, 12, 31))
+    first, last = (min(day, since), max(day, since)) if since else (day, day)
+    span = Period("span", date(first.year, first.month, 1), date(last.year, 12, 31))
     obligations_refresh(org=branch, period=span)
 
 
