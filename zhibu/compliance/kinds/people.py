@@ -15,6 +15,7 @@ from zhibu.compliance.kinds.base import (
     is_over,
     last_on_or_before,
     meetings_in,
+    month_span,
     na,
     period_label,
     reference_day,
@@ -36,6 +37,59 @@ def _rows(facts: Facts, period: Period, types=None) -> list[AttendanceFact]:
     return [a for a in rows if a.meeting.meeting_type in wanted]
 
 
+def _member_counts(facts: Facts, period: Period, types) -> tuple[int, int, int, int]:
+    """A member's (due, attended, excused, unexcused) at held meetings in the period (of
+    `types`): summed from per-month counts derived once per member and types, unless the
+    period cuts a month (a year-to-date view), which counts its rows."""
+    spans = month_span(period.first, period.last)
+    if not all(whole for _key, whole in spans):
+        return _tally(_rows(facts, period, types))
+    key = ("month_counts", tuple(types) if types else None)
+    by_month = facts.memo.get(key)
+    if by_month is None:
+        by_month = facts.memo[key] = _month_counts(facts, types)
+    if len(spans) == 1:
+        return by_month.get(spans[0][0], _NONE)
+    due = attended = excused = unexcused = 0
+    for month, _whole in spans:
+        c = by_month.get(month)
+        if c is not None:
+            due += c[0]
+            attended += c[1]
+            excused += c[2]
+            unexcused += c[3]
+    return due, attended, excused, unexcused
+
+
+_NONE = (0, 0, 0, 0)
+
+
+def _month_counts(facts: Facts, types) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    wanted = set(types) if types else None
+    counts: dict[tuple[int, int], list[int]] = {}
+    for a in facts.attendances:
+        m = a.meeting
+        if not m.held or (wanted is not None and m.meeting_type not in wanted):
+            continue
+        c = counts.get(m.month_key)
+        if c is None:
+            c = counts[m.month_key] = [0, 0, 0, 0]
+        c[0] += 1
+        c[1] += a.attended
+        c[2] += a.missed and a.excused
+        c[3] += a.unexcused
+    return {month: tuple(c) for month, c in counts.items()}
+
+
+def _tally(rows: list[AttendanceFact]) -> tuple[int, int, int, int]:
+    attended = excused = unexcused = 0
+    for a in rows:
+        attended += a.attended
+        excused += a.missed and a.excused
+        unexcused += a.unexcused
+    return len(rows), attended, excused, unexcused
+
+
 def _exempt_ids(facts: Facts) -> set[int]:
     memo = facts.memo
     ids = memo.get("exempt_ids")
@@ -52,14 +106,8 @@ def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Ver
         gate = exempt_gate(facts)
         if gate:
             return gate
-        rows = _rows(facts, period, types)
-        attended = excused = unexcused = 0
-        for a in rows:
-            attended += a.attended
-            excused += a.missed and a.excused
-            unexcused += a.unexcused
         return _member_attendance_verdict(
-            label, len(rows), attended, excused, unexcused, params.get("max_unexcused", 0)
+            label, *_member_counts(facts, period, types), params.get("max_unexcused", 0)
         )
 
     exempt = _exempt_ids(facts)
@@ -254,19 +302,10 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
         return na("双重组织生活按领导干部逐人评估")
     if not facts.member.is_leading_cadre:
         return _not_a_leading_cadre()
-    rows = _rows(facts, period, params.get("types"))
-    attended = excused = unexcused = 0
-    for a in rows:
-        attended += a.attended
-        excused += a.missed and a.excused
-        unexcused += a.unexcused
     over = is_over(period, now)
     return _dual_life_verdict(
         label,
-        len(rows),
-        attended,
-        excused,
-        unexcused,
+        *_member_counts(facts, period, params.get("types")),
         params.get("min_attended", 1),
         params.get("max_unexcused", 0),
         over,
