@@ -207,7 +207,21 @@ def judge(store, branches, rules_by_org, plan, assigned, now: datetime, fact_day
         for _rule, _kind, rps in member_rules:
             for _rp, here in rps:
                 mids.update(here)
+        # Members of the branch without attendance or make-ups in the window (a branch that
+        # does not register attendance, a member on long leave) and with equal flags, tenures
+        # and reports get equal verdicts — kinds read only the member's own facts and the
+        # branch's — so each such group is judged once. (Members with attendance rarely share
+        # all of it: comparing theirs costs more than it saves.)
+        without_records: dict[tuple, list[tuple]] = {}
         for mid in sorted(mids):
+            signature = store.recordless_signature(mid)
+            verdicts = without_records.get(signature) if signature else None
+            if verdicts is not None:
+                for rule, rp, v in verdicts:
+                    append(new(Result, (rule, bid, mid, rp, v)))
+                continue
+            if signature:
+                verdicts = without_records[signature] = []
             mfacts = store.member_facts(bid, mid, fact_day)
             for rule, kind, rps in member_rules:
                 params = rule.params
@@ -216,6 +230,8 @@ def judge(store, branches, rules_by_org, plan, assigned, now: datetime, fact_day
                         continue
                     v = kind(params, mfacts, rp, now) if rule.enabled else _disabled_verdict(rule)
                     append(new(Result, (rule, bid, mid, rp, v)))
+                    if verdicts is not None:
+                        verdicts.append((rule, rp, v))
     return results
 
 

@@ -175,6 +175,19 @@ class FactStore:
             full_member_count=base.full_member_count,
         )
 
+    def recordless_signature(self, member_id: int) -> tuple | None:
+        """For a member with no attendance and no make-ups in the window: everything of their
+        own a member kind may read (flags, tenures, reports; not the id or the name), so
+        members of one branch with equal signatures get equal verdicts (equal tenures also
+        mean equal periods in the branch). None for a member with such records."""
+        if member_id in self.attendances_by_member or member_id in self.makeups_by_member:
+            return None
+        m = self.members[member_id]
+        reports = None
+        if self.reports is not None:
+            reports = tuple((r.day, r.kind) for r in self._reports_index()[0].get(member_id, ()))
+        return m.status, m.is_exempt, m.is_leading_cadre, m.tenures, reports
+
     def _reports_index(self) -> tuple[dict, dict]:
         """Reports by member, and branch (work) reports by organization, in load order."""
         if self._reports_by is None:

@@ -71,7 +71,7 @@ def results_for(results, rule_id, org=None, member=None):
     return [
         r
         for r in results
-        if r.rule.id == rule_id
+        if (rule_id is None or r.rule.id == rule_id)
         and (org is None or r.org_id == org.pk)
         and (member is None or r.member_id == member.pk)
     ]
@@ -537,6 +537,43 @@ def test_chunked_evaluation_gives_the_same_results_as_the_whole_tree(world):
         (w.sibling.pk, "2026-08"),
         (w.sibling.pk, "2026-09"),
     }
+
+
+def test_members_without_records_share_verdicts_judged_once(world, monkeypatch):
+    w = world
+    a = MemberFactory(name="甲", branch=w.branch, since=D(2020, 1, 1))
+    b = MemberFactory(name="乙", branch=w.branch, since=D(2020, 1, 1))
+    late = MemberFactory(name="丙", branch=w.branch, since=D(2026, 8, 1))
+    cadre = MemberFactory(name="丁", branch=w.branch, since=D(2020, 1, 1), is_leading_cadre=True)
+    m = make_meeting(w.branch, D(2026, 7, 3))
+    Attendance.objects.create(meeting=m, member=w.other_member, outcome="absent")
+    judged = []
+    member_facts = facts_module.FactStore.member_facts
+
+    def spy(store, branch_id, member_id, day):
+        judged.append(member_id)
+        return member_facts(store, branch_id, member_id, day)
+
+    monkeypatch.setattr(facts_module.FactStore, "member_facts", spy)
+    with time_machine.travel(at(D(2026, 10, 2)), tick=False):
+        shared = evaluate(w.committee, quarter(2026, 3))
+        judged_once = set(judged)
+        monkeypatch.setattr(facts_module.FactStore, "recordless_signature", lambda *_: None)
+        alone = evaluate(w.committee, quarter(2026, 3))
+    assert _signature(shared) == _signature(alone)
+
+    def verdicts(member):
+        return [
+            (r.rule.id, r.period.key, r.verdict) for r in results_for(shared, None, member=member)
+        ]
+
+    assert len(verdicts(a)) > 0 and verdicts(a) == verdicts(b)
+    # a and b are judged once (the lower id); the others differ in what kinds read: a later
+    # tenure (silence since August), leading cadre (dual life), an absence.
+    assert a.pk in judged_once and b.pk not in judged_once
+    assert {late.pk, cadre.pk, w.other_member.pk} <= judged_once
+    assert len(verdicts(late)) < len(verdicts(a))
+    assert verdicts(cadre) != verdicts(a)
 
 
 @pytest.mark.django_db(transaction=True)
