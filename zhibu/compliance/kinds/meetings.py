@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from zhibu.compliance.kinds.base import (
@@ -77,26 +78,36 @@ def min_count(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
         days = remaining_days(period, now)
         return verdict(Status.AT_RISK, f"{text}；尚余 {days} 天", pattern, **numbers)
 
-    held = [m for m in meetings_in(facts, period, types) if counts(m)]
-    scheduled = scheduled_in(facts, period, now, types)
-    numbers = {"held": len(held), "required": required, "scheduled": len(scheduled)}
-    if len(held) >= required:
+    held = sum(1 for m in meetings_in(facts, period, types) if counts(m))
+    scheduled = len(scheduled_in(facts, period, now, types))
+    over = is_over(period, now)
+    days = 0 if over else remaining_days(period, now)
+    return _count_verdict(label, names, held, required, scheduled, over, days, pattern)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _count_verdict(
+    label: str, names: str, held: int, required: int, scheduled: int, over: bool, days: int, pattern
+) -> Verdict:
+    """The count verdict from its numbers (shared by every branch with the same numbers:
+    verdicts are read-only)."""
+    numbers = {"held": held, "required": required, "scheduled": scheduled}
+    if held >= required:
         return verdict(
-            Status.MET, f"{label}已召开{names} {len(held)} 次，要求至少 {required} 次", **numbers
+            Status.MET, f"{label}已召开{names} {held} 次，要求至少 {required} 次", **numbers
         )
-    if is_over(period, now):
+    if over:
         return verdict(
             Status.NOT_MET,
-            f"{label}召开{names} {len(held)} 次，要求至少 {required} 次，期限已过",
+            f"{label}召开{names} {held} 次，要求至少 {required} 次，期限已过",
             pattern,
             **numbers,
         )
-    days = remaining_days(period, now)
     numbers["remaining_days"] = days
     return verdict(
         Status.AT_RISK,
-        f"{label}已召开{names} {len(held)} 次，要求至少 {required} 次；"
-        f"尚余 {days} 天，已安排 {len(scheduled)} 次",
+        f"{label}已召开{names} {held} 次，要求至少 {required} 次；"
+        f"尚余 {days} 天，已安排 {scheduled} 次",
         pattern,
         **numbers,
     )
