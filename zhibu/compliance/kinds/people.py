@@ -360,9 +360,10 @@ def _dual_life_verdict(
     )
 
 
-def _member_days(facts: Facts) -> tuple[list[date], list[date]]:
-    """Sorted days the member took part (attended, excused in advance, or made up) and sorted
-    days of their unexcused absences, at held meetings; derived once per subject."""
+def _member_days(facts: Facts) -> tuple[date | None, list[date], list[date]]:
+    """The member's first tenure start, the sorted days they took part (attended, excused in
+    advance, or made up) and the sorted days of their unexcused absences, at held meetings;
+    derived once per subject."""
     key = ("member_days", facts.member.id)
     found = facts.memo.get(key)
     if found is None:
@@ -375,7 +376,9 @@ def _member_days(facts: Facts) -> tuple[list[date], list[date]]:
             mk.confirmed_day for mk in facts.makeups if mk.member_id == member_id and mk.done
         ]
         unexcused = [a.meeting.day for a in mine if a.unexcused]
-        found = facts.memo[key] = (sorted(took_part), sorted(unexcused))
+        starts = [t.start for t in facts.member.tenures]
+        first_start = min(starts) if starts else None
+        found = facts.memo[key] = (first_start, sorted(took_part), sorted(unexcused))
     return found
 
 
@@ -399,10 +402,9 @@ def silence(params: dict, facts: Facts, period: Period, now: datetime) -> Verdic
     gate = exempt_gate(facts)
     if gate:
         return gate
-    starts = [t.start for t in facts.member.tenures]
-    if starts and min(starts) > baseline:
-        baseline = min(starts)
-    took_part, unexcused_days = _member_days(facts)
+    first_start, took_part, unexcused_days = _member_days(facts)
+    if first_start is not None and first_start > baseline:
+        baseline = first_start
     last = last_on_or_before(took_part, ref)
     since = (ref - (last or baseline)).days
     missed_since = count_after(unexcused_days, last)
