@@ -16,6 +16,7 @@ from zhibu.compliance.kinds.base import (
     founding_gate,
     is_over,
     meetings_in,
+    month_span,
     na,
     period_label,
     prorated,
@@ -47,14 +48,14 @@ def meeting_units(m: MeetingFact, params: dict) -> int:
     """Half-day units a held meeting earns: by real duration, party content only."""
     if not m.held:
         return 0
-    if params.get("party_content_only", True) and not m.party_content:
+    if _party_only(params) and not m.party_content:
         return 0
     return units_for_minutes(m.duration_minutes, half_day_minutes(params))
 
 
 def planned_units(m: MeetingFact, params: dict) -> int:
     """Units a planned meeting would earn if held as scheduled (feasibility only)."""
-    if params.get("party_content_only", True) and not m.party_content:
+    if _party_only(params) and not m.party_content:
         return 0
     return units_for_minutes(m.planned_minutes, half_day_minutes(params))
 
@@ -64,7 +65,26 @@ def _types(params: dict) -> list[str]:
 
 
 def _units(facts: Facts, period: Period, params: dict) -> int:
-    return sum(meeting_units(m, params) for m in meetings_in(facts, period, _types(params)))
+    """Units earned in the period: summed from per-month totals derived once per subject and
+    parameters (every month's year-to-date pace re-reads the months before it), unless the
+    period cuts a month (year-to-date until today), which counts its meetings."""
+    spans = month_span(period.first, period.last)
+    if not all(whole for _month, whole in spans):
+        return sum(meeting_units(m, params) for m in meetings_in(facts, period, _types(params)))
+    types = _types(params)
+    key = ("units_by_month", tuple(types), half_day_minutes(params), _party_only(params))
+    by_month = facts.memo.get(key)
+    if by_month is None:
+        by_month = facts.memo[key] = {}
+        wanted = set(types)
+        for m in facts.meetings:
+            if m.meeting_type in wanted:
+                by_month[m.month_key] = by_month.get(m.month_key, 0) + meeting_units(m, params)
+    return sum(by_month.get(month, 0) for month, _whole in spans)
+
+
+def _party_only(params: dict) -> bool:
+    return params.get("party_content_only", True)
 
 
 def _scheduled_units(facts: Facts, period: Period, now: datetime, params: dict) -> int:
