@@ -41,8 +41,9 @@ from zhibu.orgs.models import Organization, OrgKind, subtree_q
 
 log = logging.getLogger(__name__)
 
-# Up to this many organizations (or members), the loader filters by a literal list of ids.
-LITERAL_IDS = 5000
+# Up to this many organizations (or members), the loader filters by a literal list of ids:
+# more than a chunk holds (400 branches of ~20 members), so chunks are always index lookups.
+LITERAL_IDS = 20000
 
 MEETING_FIELDS = (
     "id",
@@ -280,16 +281,14 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
 
     # 4. tenures with their members: every tenure (anywhere) of a member who belonged to the
     # subtree during the window, so a transferred member's period has one owner everywhere.
+    # Two queries — the tenures at the subtree, then those members' tenures elsewhere (by
+    # their literal ids when few) — because one "every tenure of these members" query made
+    # PostgreSQL scan the whole tenure table for every chunk of a province.
     overlapping = Q(start__lte=last) & (Q(end__isnull=True) | Q(end__gte=first))
     tenure_qs = BranchTenure.objects.filter(
         of_subtree("branch"), overlapping, member__is_active=True
     )
-    all_tenures = BranchTenure.objects.filter(
-        overlapping, member_id__in=tenure_qs.values("member_id")
-    )
-    tenures: dict[int, list[Tenure]] = defaultdict(list)
-    info: dict[int, dict] = {}
-    for row in all_tenures.values(
+    tenure_fields = (
         "member_id",
         "branch_id",
         "start",
@@ -298,7 +297,20 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
         "member__status",
         "member__is_exempt",
         "member__is_leading_cadre",
-    ).order_by("member_id", "start"):
+    )
+    tenure_rows = list(tenure_qs.values(*tenure_fields))
+    ids = {row["member_id"] for row in tenure_rows}
+    whose = list(ids) if len(ids) <= LITERAL_IDS else tenure_qs.values("member_id")
+    if ids:
+        tenure_rows += (
+            BranchTenure.objects.filter(overlapping, member_id__in=whose)
+            .exclude(of_subtree("branch"))
+            .values(*tenure_fields)
+        )
+    tenure_rows.sort(key=_by_member_and_start)
+    tenures: dict[int, list[Tenure]] = defaultdict(list)
+    info: dict[int, dict] = {}
+    for row in tenure_rows:
         tenures[row["member_id"]].append(Tenure(row["branch_id"], row["start"], row["end"]))
         info[row["member_id"]] = row
     for mid, row in info.items():
@@ -375,6 +387,10 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     # 8. reports, when a reports app provides them
     store.reports = _load_reports(of_subtree("org"), member_sub, first, last)
     return store
+
+
+def _by_member_and_start(row: dict) -> tuple:
+    return row["member_id"], row["start"]
 
 
 def _load_reports(of_subtree: Q, member_sub, first: date, last: date):

@@ -278,10 +278,11 @@ def test_query_count_does_not_grow_with_branches(django_assert_num_queries):
         return root
 
     small, large = build(3), build(300)
-    # organizations, overrides, meetings, steps, discussion, tenures, leave requests,
+    # organizations, overrides, meetings, steps, discussion, tenures at the subtree and its
+    # members' elsewhere, leave requests,
     # attendances at the subtree's meetings and its members' elsewhere, make-ups, thought
     # reports, work reports
-    queries = 12
+    queries = 13
     with django_assert_num_queries(queries):
         few = evaluate(small, month(2026, 3), APRIL_2)
     with django_assert_num_queries(queries):
@@ -537,6 +538,23 @@ def test_chunked_evaluation_gives_the_same_results_as_the_whole_tree(world):
         (w.sibling.pk, "2026-08"),
         (w.sibling.pk, "2026-09"),
     }
+
+
+def test_path_range_filters_give_what_literal_ids_give(world, monkeypatch):
+    """A large subtree is filtered by its path range, a chunk by literal ids: same facts."""
+    w = world
+    old = make_meeting(w.outside, D(2026, 7, 10), 120, type="general_meeting")
+    Attendance.objects.create(meeting=old, member=w.outside_member, outcome="absent")
+    member_transfer(member=w.outside_member, branch=w.branch, on=D(2026, 8, 15))
+    m = make_meeting(w.branch, D(2026, 9, 3))
+    Attendance.objects.create(meeting=m, member=w.other_member, outcome="absent")
+    with time_machine.travel(at(D(2026, 10, 2)), tick=False):
+        literal = evaluate(w.committee, quarter(2026, 3))
+        monkeypatch.setattr(facts_module, "LITERAL_IDS", 0)
+        ranges = evaluate(w.committee, quarter(2026, 3))
+    assert len(literal) > 0 and _signature(ranges) == _signature(literal)
+    moved = results_for(ranges, "organ_leave_approval", member=w.outside_member)
+    assert {r.period.key for r in moved} == {"2026-08", "2026-09"}
 
 
 def test_members_without_records_share_verdicts_judged_once(world, monkeypatch):
