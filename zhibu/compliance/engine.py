@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from itertools import repeat
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from django.db import connection, connections
 from django.utils import timezone
@@ -32,6 +32,9 @@ from zhibu.compliance.rules import Rule, effective_rules
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period, containing, local_date
 from zhibu.orgs.models import SEGMENT, Organization, OrgKind, subtree_q
+
+if TYPE_CHECKING:
+    from zhibu.compliance.facts import FactStore
 
 
 class Result(NamedTuple):
@@ -173,7 +176,15 @@ def _evaluate(org: Organization, period: Period, now: datetime | None) -> list[R
     return judge(store, branches, rules_by_org, plan, assigned, now, min(today, last))
 
 
-def judge(store, branches, rules_by_org, plan, assigned, now: datetime, fact_day: date):
+def judge(
+    store: FactStore,
+    branches: list[Organization],
+    rules_by_org: dict[int, list[Rule]],
+    plan: dict[str, list[Period]],
+    assigned: dict[str, dict[int, set[int]]],
+    now: datetime,
+    fact_day: date,
+) -> list[Result]:
     """The verdicts from loaded facts: pure Python, no database access.
 
     Results are produced directly in their documented order — (branch, member or 0, family,

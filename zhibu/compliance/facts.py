@@ -42,8 +42,9 @@ from zhibu.orgs.models import Organization, OrgKind, subtree_q
 log = logging.getLogger(__name__)
 
 # Up to this many organizations (or members), the loader filters by a literal list of ids:
-# more than a chunk holds (400 branches of ~20 members), so chunks are always index lookups.
-LITERAL_IDS = 20000
+# more than a chunk holds (400 branches of ~20 members), so chunks are always index lookups;
+# and three such lists (the leave query's) stay under SQLite's 32,766 bound parameters.
+LITERAL_IDS = 10000
 
 MEETING_FIELDS = (
     "id",
