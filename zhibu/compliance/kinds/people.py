@@ -66,19 +66,12 @@ _NONE = (0, 0, 0, 0)
 
 def _month_counts(facts: Facts, types) -> dict[tuple[int, int], tuple[int, int, int, int]]:
     wanted = set(types) if types else None
-    counts: dict[tuple[int, int], list[int]] = {}
+    by_month: dict[tuple[int, int], list[AttendanceFact]] = {}
     for a in facts.attendances:
         m = a.meeting
-        if not m.held or (wanted is not None and m.meeting_type not in wanted):
-            continue
-        c = counts.get(m.month_key)
-        if c is None:
-            c = counts[m.month_key] = [0, 0, 0, 0]
-        c[0] += 1
-        c[1] += a.attended
-        c[2] += a.missed and a.excused
-        c[3] += a.unexcused
-    return {month: tuple(c) for month, c in counts.items()}
+        if m.held and (wanted is None or m.meeting_type in wanted):
+            by_month.setdefault(m.month_key, []).append(a)
+    return {month: _tally(rows) for month, rows in by_month.items()}
 
 
 def _tally(rows: list[AttendanceFact]) -> tuple[int, int, int, int]:
