@@ -330,18 +330,16 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     if len(store.members) <= LITERAL_IDS:
         member_sub = list(store.members)
 
-    # 5. attendances and 6. the leave requests that may excuse them: those at the subtree's
-    # meetings, then — in a second query of their own — those of the subtree's members at
-    # meetings elsewhere (a transfer, a committee above the branch). Two disjoint halves, each
-    # served by an index: one OR (or a deduplicating UNION) across these joins makes
-    # PostgreSQL read every attendance row twice, for a one-branch refresh as for the root.
-    at_subtree = of_subtree("meeting__org")
-    meeting_window = _in_window("meeting__", first, last) & ~Q(
-        meeting__status=MeetingStatus.CANCELLED
-    )
-    elsewhere = Q(member_id__in=member_sub) & meeting_window & ~at_subtree
+    # 5. the leave requests that may excuse absences and 6. attendances: those at the
+    # subtree's meetings (by meeting), then those of the subtree's members at meetings
+    # elsewhere (a transfer, a committee above the branch): by member, not at the subtree's
+    # meetings, with no join to meetings — PostgreSQL answered any such join by hashing the
+    # whole meeting table, once per chunk of a province. The meetings elsewhere come after,
+    # by id, and bring the window: their attendances outside it are dropped.
+    here = Q(meeting_id__in=meeting_qs.values("id"))
+    elsewhere = Q(member_id__in=member_sub) & ~here
     leave_fields = ("meeting_id", "member_id", "status", "requested_at", "decided_at")
-    leave_rows = LeaveRequest.objects.filter(at_subtree, meeting_window).values_list(*leave_fields)
+    leave_rows = LeaveRequest.objects.filter(here).values_list(*leave_fields)
     leave_rows = leave_rows.union(
         LeaveRequest.objects.filter(elsewhere).values_list(*leave_fields), all=True
     )
@@ -350,9 +348,10 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     by_member = store.attendances_by_member
     members = store.members
     no_leave = ("", None, None)
-    for meeting_id, member_id, outcome in Attendance.objects.filter(
-        at_subtree, meeting_window
-    ).values_list("meeting_id", "member_id", "outcome"):
+    attendance_fields = ("meeting_id", "member_id", "outcome")
+    for meeting_id, member_id, outcome in Attendance.objects.filter(here).values_list(
+        *attendance_fields
+    ):
         m = meetings[meeting_id]  # the same filters as the meetings query: always loaded
         a = AttendanceFact(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
         branch_id = branch_of_org.get(m.org_id)
@@ -360,17 +359,24 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
             by_branch.setdefault(branch_id, []).append(a)
         if member_id in members:
             by_member.setdefault(member_id, []).append(a)
-    outside = [f"meeting__{f}" for f in MEETING_FIELDS]
-    elsewhere_meetings: dict[int, MeetingFact] = {}
-    for row in Attendance.objects.filter(elsewhere).values_list("member_id", "outcome", *outside):
-        member_id, outcome, meeting_id = row[0], row[1], row[2]
-        m = elsewhere_meetings.get(meeting_id)
-        if m is None:
-            m = elsewhere_meetings[meeting_id] = _meeting_fact(
-                dict(zip(MEETING_FIELDS, row[2:], strict=True))
-            )
-        a = AttendanceFact(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
-        by_member.setdefault(member_id, []).append(a)
+    away_qs = Attendance.objects.filter(elsewhere)
+    away = list(away_qs.values_list(*attendance_fields))
+    away_ids = {row[0] for row in away}
+    if away_ids:
+        which = list(away_ids) if len(away_ids) <= LITERAL_IDS else away_qs.values("meeting_id")
+        elsewhere_meetings = {
+            row["id"]: _meeting_fact(row)
+            for row in Meeting.objects.filter(window, id__in=which)
+            .exclude(status=MeetingStatus.CANCELLED)
+            .values(*MEETING_FIELDS)
+        }
+        for meeting_id, member_id, outcome in away:
+            m = elsewhere_meetings.get(meeting_id)
+            if m is not None:
+                leave = leaves.get((meeting_id, member_id), no_leave)
+                by_member.setdefault(member_id, []).append(
+                    AttendanceFact(m, member_id, outcome, *leave)
+                )
 
     # 7. make-ups of the subtree's members
     for row in Makeup.objects.filter(member_id__in=member_sub, due_date__gte=first).values(

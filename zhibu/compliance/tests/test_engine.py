@@ -119,6 +119,36 @@ def test_facts_loader_reads_the_subtree_in_bulk(world):
     assert store.reports == []  # the reports app is installed, nothing submitted yet
 
 
+def test_loader_reads_members_attendance_elsewhere_in_the_window_with_its_leave(world):
+    """Attendance at meetings outside the subtree counts for its members — excused by a leave
+    approved in advance — unless the meeting is cancelled or outside the window."""
+    w = world
+    member_transfer(member=w.outside_member, branch=w.branch, on=D(2026, 3, 15))
+    excused = make_meeting(w.outside, D(2026, 3, 3), 120, type="general_meeting")
+    cancelled = make_meeting(w.outside, D(2026, 3, 4), 120, status="cancelled")
+    before = make_meeting(w.outside, D(2025, 12, 20), 120, type="general_meeting")
+    for m in (excused, cancelled, before):
+        Attendance.objects.create(meeting=m, member=w.outside_member, outcome="on_leave")
+    LeaveRequest.objects.create(
+        meeting=excused,
+        member=w.outside_member,
+        reason="出差",
+        requested_at=at(D(2026, 3, 1)),
+        status="approved",
+        decided_at=at(D(2026, 3, 2)),
+    )
+    here = make_meeting(w.branch, D(2026, 3, 20))
+    Attendance.objects.create(meeting=here, member=w.outside_member, outcome="absent")
+
+    orgs = list(Organization.objects.subtree(w.committee))
+    store = facts_module.load(w.committee, orgs, D(2026, 1, 1), D(2026, 3, 31))
+    rows = {a.meeting.id: a for a in store.attendances_by_member[w.outside_member.pk]}
+    assert set(rows) == {excused.pk, here.pk}
+    assert rows[excused.pk].excused and not rows[excused.pk].unexcused
+    assert rows[here.pk].unexcused
+    assert excused.pk not in {a.meeting.id for a in store.attendances_by_branch[w.branch.pk]}
+
+
 def test_reports_count_once_submitted_and_say_so_without_a_data_source(world, monkeypatch):
     from zhibu.reports.models import ThoughtReport, WorkReport
 
