@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from django.db import connection, connections
 from django.utils import timezone
 
-from zhibu.compliance.kinds import KINDS
-from zhibu.compliance.kinds.base import na
+from zhibu.compliance.kinds import KIND_PERIODS
+from zhibu.compliance.kinds.base import Facts, na
 from zhibu.compliance.rules import Rule, effective_rules
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period, containing, local_date
@@ -199,23 +199,18 @@ def judge(
         for rule in rules:
             if rule.subject != "branch":
                 continue
-            kind, params = KINDS[rule.kind], rule.params
-            for rp in plan[rule.period]:
-                v = kind(params, bfacts, rp, now) if rule.enabled else _disabled_verdict(rule)
+            rps = plan[rule.period]
+            for rp, v in zip(rps, _verdicts(rule, bfacts, rps, now), strict=True):
                 append(new(Result, (rule, bid, None, rp, v)))
         member_rules = [
-            (
-                rule,
-                KINDS[rule.kind],
-                [(rp, assigned[rp.key].get(bid, ())) for rp in plan[rule.period]],
-            )
+            (rule, [(rp, assigned[rp.key].get(bid, ())) for rp in plan[rule.period]])
             for rule in rules
             if rule.subject != "branch"
         ]
         if not member_rules:
             continue
         mids: set[int] = set()
-        for _rule, _kind, rps in member_rules:
+        for _rule, rps in member_rules:
             for _rp, here in rps:
                 mids.update(here)
         # Members of the branch without attendance or make-ups in the window (a branch that
@@ -234,16 +229,22 @@ def judge(
             if signature:
                 verdicts = without_records[signature] = []
             mfacts = store.member_facts(bid, mid, fact_day)
-            for rule, kind, rps in member_rules:
-                params = rule.params
-                for rp, here in rps:
-                    if mid not in here:
-                        continue
-                    v = kind(params, mfacts, rp, now) if rule.enabled else _disabled_verdict(rule)
+            for rule, rps in member_rules:
+                mine = [rp for rp, here in rps if mid in here]
+                if not mine:
+                    continue
+                for rp, v in zip(mine, _verdicts(rule, mfacts, mine, now), strict=True):
                     append(new(Result, (rule, bid, mid, rp, v)))
                     if verdicts is not None:
                         verdicts.append((rule, rp, v))
     return results
+
+
+def _verdicts(rule: Rule, facts: Facts, periods: list[Period], now: datetime) -> list[Verdict]:
+    """The rule's verdicts for one subject's periods (a disabled rule's say so)."""
+    if not rule.enabled:
+        return [_disabled_verdict(rule)] * len(periods)
+    return KIND_PERIODS[rule.kind](rule.params, facts, periods, now)
 
 
 _tuple_new = tuple.__new__  # Result(...) without its generated __new__'s call overhead

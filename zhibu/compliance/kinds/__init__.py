@@ -3,6 +3,10 @@
 Rule instances (profiles/*.toml) name a kind and give its parameters. Adding a kind means one
 function here plus its table-driven test; adding a rule is one profile entry.
 
+The engine asks for a subject's periods at once (`KIND_PERIODS`): a kind judged for every
+member and month may give a `*_periods` form that derives the subject's numbers once, which
+its one-period form then calls.
+
 `STRICTER` says, per kind, in which direction each numeric parameter is stricter (+1: a larger
 value is stricter; -1: a smaller one is). An override that moves a parameter the other way,
 or changes a parameter without a known direction, loosens the rule and needs `loosens=True`.
@@ -10,7 +14,7 @@ or changes a parameter without a known direction, loosens the rule and needs `lo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from zhibu.compliance.kinds.base import Facts
@@ -24,12 +28,15 @@ from zhibu.compliance.kinds.meetings import (
 from zhibu.compliance.kinds.party_day import min_duration, paced_total
 from zhibu.compliance.kinds.people import (
     attendance,
+    attendance_periods,
     attendance_register,
     dual_life,
     makeup_done,
+    makeup_done_periods,
     silence,
+    silence_periods,
 )
-from zhibu.compliance.kinds.reports import member_report
+from zhibu.compliance.kinds.reports import member_report, member_report_periods
 from zhibu.compliance.verdicts import Verdict
 from zhibu.core.periods import Period
 
@@ -49,6 +56,23 @@ KINDS: dict[str, Kind] = {
     "dual_life": dual_life,
     "silence": silence,
     "member_report": member_report,
+}
+
+KindPeriods = Callable[[dict, Facts, Sequence[Period], datetime], list[Verdict]]
+
+
+def _each(kind: Kind) -> KindPeriods:
+    def each(params: dict, facts: Facts, periods: Sequence[Period], now: datetime):
+        return [kind(params, facts, period, now) for period in periods]
+
+    return each
+
+
+KIND_PERIODS: dict[str, KindPeriods] = {name: _each(kind) for name, kind in KINDS.items()} | {
+    "attendance": attendance_periods,
+    "makeup_done": makeup_done_periods,
+    "member_report": member_report_periods,
+    "silence": silence_periods,
 }
 
 # Parameters that only label or describe (never a loosening).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from zhibu.compliance.kinds.base import (
@@ -18,7 +19,6 @@ from zhibu.compliance.kinds.base import (
     month_span,
     na,
     period_label,
-    reference_day,
     remaining_days,
     today,
     verdict,
@@ -93,16 +93,31 @@ def _exempt_ids(facts: Facts) -> set[int]:
 
 def attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
     """Absence without leave approved before the start; for a branch, an optional rate floor."""
+    return attendance_periods(params, facts, (period,), now)[0]
+
+
+def attendance_periods(
+    params: dict, facts: Facts, periods: Sequence[Period], now: datetime
+) -> list[Verdict]:
+    """`attendance` for several periods of one subject (a member's gate and limits once)."""
+    if facts.member is None:
+        return [_branch_attendance(params, facts, period, now) for period in periods]
+    gate = exempt_gate(facts)
+    if gate:
+        return [gate] * len(periods)
+    types = params.get("types")
+    allowed = params.get("max_unexcused", 0)
+    return [
+        _member_attendance_verdict(
+            period_label(period), *_member_counts(facts, period, types), allowed
+        )
+        for period in periods
+    ]
+
+
+def _branch_attendance(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
     label = period_label(period)
     types = params.get("types")
-    if facts.member is not None:
-        gate = exempt_gate(facts)
-        if gate:
-            return gate
-        return _member_attendance_verdict(
-            label, *_member_counts(facts, period, types), params.get("max_unexcused", 0)
-        )
-
     exempt = _exempt_ids(facts)
     rows = [a for a in _rows(facts, period, types) if a.member_id not in exempt and a.outcome]
     if not rows:
@@ -223,32 +238,51 @@ def _derive_makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
 
 def makeup_done(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
     """Every absence (with or without leave) made up by its deadline (default 30 days)."""
-    label = period_label(period)
+    return makeup_done_periods(params, facts, (period,), now)[0]
+
+
+def makeup_done_periods(
+    params: dict, facts: Facts, periods: Sequence[Period], now: datetime
+) -> list[Verdict]:
+    """`makeup_done` for several periods of one member (their items derived once)."""
     if facts.member is None:
-        return na("补课按党员逐人评估")
+        return [_per_member_makeups()] * len(periods)
     gate = exempt_gate(facts)
     if gate:
-        return gate
-    first, last = period.first, period.last
-    items = [mk for mk in _makeup_items(params, facts) if first <= mk.due_date <= last]
-    if not items:
-        return _no_makeups(label)
+        return [gate] * len(periods)
+    every = _makeup_items(params, facts)
     t = today(now)
-    on_time = late_done = overdue = pending = 0
-    nearest = None
-    for mk in items:
-        if mk.done:
-            if mk.confirmed_day <= mk.due_date:
-                on_time += 1
+    out = []
+    for period in periods:
+        label = period_label(period)
+        first, last = period.first, period.last
+        items = [mk for mk in every if first <= mk.due_date <= last]
+        if not items:
+            out.append(_no_makeups(label))
+            continue
+        on_time = late_done = overdue = pending = 0
+        nearest = None
+        for mk in items:
+            if mk.done:
+                if mk.confirmed_day <= mk.due_date:
+                    on_time += 1
+                else:
+                    late_done += 1
+            elif t > mk.due_date:
+                overdue += 1
             else:
-                late_done += 1
-        elif t > mk.due_date:
-            overdue += 1
-        else:
-            pending += 1
-            if nearest is None or mk.due_date < nearest:
-                nearest = mk.due_date
-    return _makeup_verdict(label, len(items), on_time, late_done, overdue, pending, nearest)
+                pending += 1
+                if nearest is None or mk.due_date < nearest:
+                    nearest = mk.due_date
+        out.append(
+            _makeup_verdict(label, len(items), on_time, late_done, overdue, pending, nearest)
+        )
+    return out
+
+
+@functools.cache
+def _per_member_makeups() -> Verdict:
+    return na("补课按党员逐人评估")
 
 
 @functools.lru_cache(maxsize=4096, typed=True)
@@ -377,31 +411,48 @@ def _member_days(facts: Facts) -> tuple[date | None, list[date], list[date]]:
 
 def silence(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
     """No organizational life for more than `days` days (a branch, or a member)."""
+    return silence_periods(params, facts, (period,), now)[0]
+
+
+def silence_periods(
+    params: dict, facts: Facts, periods: Sequence[Period], now: datetime
+) -> list[Verdict]:
+    """`silence` for several periods of one subject, deriving what they share once."""
     limit = params["days"]
     warn = params.get("warn_days")
-    ref = reference_day(period, now)
-    if ref < period.first:
-        return na("期间尚未开始")
-    baseline = facts.window_first or period.first
-    if facts.member is None:
-        if facts.founded_on and facts.founded_on > baseline:
-            baseline = facts.founded_on
-        held_days = facts.memo.get("held_days")
-        if held_days is None:
-            held_days = facts.memo["held_days"] = sorted(m.day for m in facts.meetings if m.held)
-        last = last_on_or_before(held_days, ref)
+    t = today(now)
+    member = facts.member is not None
+    if member:
+        gate = exempt_gate(facts)
+        start, days, unexcused_days = _member_days(facts)
+    else:
+        gate = None
+        start = facts.founded_on
+        days = facts.memo.get("held_days")
+        if days is None:
+            days = facts.memo["held_days"] = sorted(m.day for m in facts.meetings if m.held)
+    out = []
+    for period in periods:
+        ref = period.last if period.last < t else t
+        if ref < period.first:
+            out.append(_not_started())
+            continue
+        if gate:
+            out.append(gate)
+            continue
+        baseline = facts.window_first or period.first
+        if start is not None and start > baseline:
+            baseline = start
+        last = last_on_or_before(days, ref)
         since = (ref - (last or baseline)).days
-        return _silence_verdict(False, since, limit, warn, last, None)
-    gate = exempt_gate(facts)
-    if gate:
-        return gate
-    first_start, took_part, unexcused_days = _member_days(facts)
-    if first_start is not None and first_start > baseline:
-        baseline = first_start
-    last = last_on_or_before(took_part, ref)
-    since = (ref - (last or baseline)).days
-    missed_since = count_after(unexcused_days, last)
-    return _silence_verdict(True, since, limit, warn, last, missed_since)
+        missed_since = count_after(unexcused_days, last) if member else None
+        out.append(_silence_verdict(member, since, limit, warn, last, missed_since))
+    return out
+
+
+@functools.cache
+def _not_started() -> Verdict:
+    return na("期间尚未开始")
 
 
 @functools.lru_cache(maxsize=65536, typed=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 
 from zhibu.compliance.kinds.base import (
@@ -23,29 +24,40 @@ KIND_NAMES = {"thought_report": "思想汇报", "work_report": "工作报告"}
 
 def member_report(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
     """At least `count` reports of `report_kind` per period, by a member or by the branch."""
+    return member_report_periods(params, facts, (period,), now)[0]
+
+
+def member_report_periods(
+    params: dict, facts: Facts, periods: Sequence[Period], now: datetime
+) -> list[Verdict]:
+    """`member_report` for several periods of one subject (its reports picked out once)."""
     name = KIND_NAMES.get(params.get("report_kind", ""), "汇报")
     if facts.reports is None:
-        return na(f"尚未接入{name}数据（报告模块未启用），暂不评估", data_source=False)
-    gate = founding_gate(facts, period)
-    if gate:
-        return gate
-    if facts.member is not None:
-        gate = exempt_gate(facts)
-        if gate:
-            return gate
+        return [_no_data_source(name)] * len(periods)
+    exempt = exempt_gate(facts)
     member_id = facts.member.id if facts.member else None
     kind = params.get("report_kind")
-    first, last = period.first, period.last
-    count = sum(
-        1
-        for r in facts.reports
-        if r.member_id == member_id and first <= r.day <= last and (not kind or r.kind == kind)
-    )
-    over = is_over(period, now)
-    days_left = 0 if over else remaining_days(period, now)
-    return _report_verdict(
-        name, period_label(period), count, params.get("count", 1), over, days_left
-    )
+    days = [
+        r.day for r in facts.reports if r.member_id == member_id and (not kind or r.kind == kind)
+    ]
+    need = params.get("count", 1)
+    out = []
+    for period in periods:
+        gate = founding_gate(facts, period) or exempt
+        if gate:
+            out.append(gate)
+            continue
+        first, last = period.first, period.last
+        count = sum(1 for day in days if first <= day <= last)
+        over = is_over(period, now)
+        days_left = 0 if over else remaining_days(period, now)
+        out.append(_report_verdict(name, period_label(period), count, need, over, days_left))
+    return out
+
+
+@functools.cache
+def _no_data_source(name: str) -> Verdict:
+    return na(f"尚未接入{name}数据（报告模块未启用），暂不评估", data_source=False)
 
 
 @functools.lru_cache(maxsize=65536, typed=True)

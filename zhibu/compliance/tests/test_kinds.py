@@ -606,3 +606,44 @@ def test_advance_notice(notice_before, agenda, status):
 def test_every_kind_has_a_rule_and_every_rule_a_known_kind():
     used = {r.kind for r in RULES.values()}
     assert used == set(KINDS)
+
+
+def _subjects() -> list:
+    """Fresh facts of a few subjects (fresh: each call derives its memo anew)."""
+    from zhibu.compliance.kinds.base import ReportFact
+
+    jan, feb, mar = meeting(D(2026, 1, 6)), meeting(D(2026, 2, 3)), meeting(D(2026, 3, 3))
+    excused = attend(
+        feb,
+        outcome="on_leave",
+        leave="approved",
+        requested=at(D(2026, 1, 30)),
+        decided=at(D(2026, 2, 1)),
+    )
+    rows = [attend(jan), excused, attend(mar, outcome="absent")]
+    return [
+        branch([jan, feb, mar], attendances=tuple(rows), window_first=D(2025, 12, 1)),
+        person(
+            attendances=rows,
+            makeups=[makeup(feb, D(2026, 3, 5), at(D(2026, 3, 1)))],
+            reports=(ReportFact(1, D(2026, 2, 1), "thought_report"),),
+            window_first=D(2025, 12, 1),
+        ),
+        person(attendances=rows, exempt=True, reports=()),
+        person(reports=()),  # no records and no window: periods start their own clocks
+        person(cadre=True, tenures=[Tenure(BRANCH, D(2026, 2, 10))], window_first=D(2025, 12, 1)),
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("now", [MID_MARCH, APRIL_2])
+def test_periods_form_gives_each_periods_verdict(kind, now):
+    """What a kind derives once for a subject's periods never leaks from one to the next."""
+    from zhibu.compliance.kinds import KIND_PERIODS
+
+    rule = next(r for r in RULES.values() if r.kind == kind)
+    periods = [JAN, FEB, MARCH, month(2026, 4), Q1, year(2026)]
+    for i, facts in enumerate(_subjects()):
+        together = KIND_PERIODS[kind](rule.params, facts, periods, now)
+        alone = [KINDS[kind](rule.params, _subjects()[i], p, now) for p in periods]
+        assert together == alone
