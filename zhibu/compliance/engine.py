@@ -167,11 +167,7 @@ def _evaluate(org: Organization, period: Period, now: datetime | None) -> list[R
     store = facts_module.load(org, orgs, window_first, last)
 
     # Which members belong to each branch, per rule period (transfers move obligations).
-    assigned: dict[str, dict[int, set[int]]] = {}
-    for ps in plan.values():
-        for rp in ps:
-            if rp.key not in assigned:
-                assigned[rp.key] = _assign(store, rp, min(today, rp.last))
+    assigned = _assign(store, [rp for ps in plan.values() for rp in ps], today)
 
     return judge(store, branches, rules_by_org, plan, assigned, now, min(today, last))
 
@@ -258,21 +254,34 @@ def _rule_order(rule: Rule) -> tuple[str, str]:
     return rule.family, rule.id
 
 
-def _assign(store, rp: Period, ref: date) -> dict[int, set[int]]:
-    """Branch → members for one rule period (see FactStore.branch_of)."""
-    first = rp.first
-    per_branch: dict[int, set[int]] = defaultdict(set)
+def _assign(store: FactStore, periods: list[Period], today: date) -> dict[str, dict[int, set]]:
+    """Period key → branch → members (see FactStore.branch_of), as of `today` in each period.
+
+    Most members have one open tenure that began before every period: they are placed once,
+    and only the others are looked at period by period."""
+    earliest = min(rp.first for rp in periods)
+    steady: dict[int, set[int]] = defaultdict(set)
+    moving: list[int] = []
     for mid, member in store.members.items():
         tenures = member.tenures
-        if len(tenures) == 1:  # the common case, inlined
-            t = tenures[0]
-            if t.start <= ref and (t.end is None or t.end >= first):
-                per_branch[t.branch_id].add(mid)
+        if len(tenures) == 1 and tenures[0].end is None and tenures[0].start <= earliest:
+            steady[tenures[0].branch_id].add(mid)
+        else:
+            moving.append(mid)
+    out: dict[str, dict[int, set[int]]] = {}
+    for rp in periods:
+        if rp.key in out:
             continue
-        b = store.branch_of(mid, first, ref)
-        if b is not None:
-            per_branch[b].add(mid)
-    return per_branch
+        ref = min(today, rp.last)
+        per_branch: dict[int, set[int]] = defaultdict(set)
+        for branch_id, mids in steady.items():
+            per_branch[branch_id] = set(mids)
+        for mid in moving:
+            b = store.branch_of(mid, rp.first, ref)
+            if b is not None:
+                per_branch[b].add(mid)
+        out[rp.key] = per_branch
+    return out
 
 
 T = TypeVar("T")
