@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from zhibu.compliance import facts as facts_module
 from zhibu.compliance.engine import aggregate, chunks, evaluate, map_chunks
@@ -684,8 +685,6 @@ def _pid(pk: int) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_map_chunks_forks_workers_only_where_it_safely_can(world):
-    from django.db import connection
-
     with mock.patch("zhibu.compliance.engine.CHUNK_BRANCHES", 1):
         pids = map_chunks(_pid, world.committee, workers=2)
     assert len(pids) == 2
@@ -693,3 +692,20 @@ def test_map_chunks_forks_workers_only_where_it_safely_can(world):
     # (a test live server) would have their connections copied into the children
     forkable = connection.vendor != "sqlite" and threading.active_count() == 1
     assert (os.getpid() not in pids) == forkable
+
+
+def _parallel_workers(pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL session setting")
+def test_forked_workers_query_without_postgresql_parallel_workers(world):
+    """The pool keeps the cores busy; helper processes per query would contend with it."""
+    default = _parallel_workers(0)
+    with mock.patch("zhibu.compliance.engine.CHUNK_BRANCHES", 1):
+        settings = map_chunks(_parallel_workers, world.committee, workers=2)
+    assert settings == ["0", "0"] and default != "0"
+    assert _parallel_workers(0) == default  # this process's session is left as it was
