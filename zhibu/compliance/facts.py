@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.apps import apps
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Value, When
 
 from zhibu.compliance.kinds.base import (
     AttendanceFact,
@@ -332,12 +332,14 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
 
     # 5. the leave requests that may excuse absences and 6. attendances: those at the
     # subtree's meetings (by meeting), then those of the subtree's members at meetings
-    # elsewhere (a transfer, a committee above the branch): by member, not at the subtree's
-    # meetings, with no join to meetings — PostgreSQL answered any such join by hashing the
-    # whole meeting table, once per chunk of a province. The meetings elsewhere come after,
-    # by id, and bring the window: their attendances outside it are dropped.
+    # elsewhere (a transfer, a committee above the branch): by member, where no subtree
+    # meeting matches (an anti-join on the subtree's meetings, not a join to all meetings,
+    # which PostgreSQL answered by hashing the whole meeting table once per chunk of a
+    # province; and NOT EXISTS rather than NOT IN, which it runs row by row once the
+    # subtree's meetings outgrow its work memory). The meetings elsewhere come after, by id,
+    # and bring the window: their attendances outside it are dropped.
     here = Q(meeting_id__in=meeting_qs.values("id"))
-    elsewhere = Q(member_id__in=member_sub) & ~here
+    elsewhere = Q(member_id__in=member_sub) & ~Exists(meeting_qs.filter(pk=OuterRef("meeting_id")))
     leave_fields = ("meeting_id", "member_id", "status", "requested_at", "decided_at")
     leave_rows = LeaveRequest.objects.filter(here).values_list(*leave_fields)
     leave_rows = leave_rows.union(
