@@ -93,6 +93,49 @@ def build(scale: str, seed: int, now: datetime):
     return "bench", generate(scale, seed=seed, now=now)
 
 
+MEETINGS_SQL = """
+    SELECT CASE WHEN o.kind = 'party_group' THEN o.parent_id ELSE o.id END AS branch_id,
+           m.meeting_type, {month} AS month,
+           count(*) FILTER (WHERE m.status IN ('held', 'confirmed')) AS held,
+           count(*) FILTER (WHERE m.status = 'planned') AS planned,
+           sum(CASE WHEN m.status IN ('held', 'confirmed')
+                     AND m.content_category IN
+                         ('political_study', 'org_life', 'party_work', 'volunteering')
+                THEN CASE WHEN m.actual_end - m.actual_start >= interval '6 hours' THEN 2
+                          WHEN m.actual_end - m.actual_start >= interval '3 hours' THEN 1
+                          ELSE 0 END
+                ELSE 0 END) AS units,
+           count(*) FILTER (WHERE m.actual_end - m.actual_start < interval '1 hour') AS short,
+           count(*) FILTER (WHERE m.notice_sent_at > m.planned_start - interval '3 days')
+               AS late_notice{more}
+    FROM orglife_meeting m JOIN orgs_organization o ON o.id = m.org_id
+    WHERE o.path >= %(lo)s AND o.path < %(hi)s{where}
+      AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
+    GROUP BY 1, 2, 3
+"""
+HELD_ATTENDANCE = """
+    FROM orglife_attendance a
+    JOIN orglife_meeting m ON m.id = a.meeting_id
+    JOIN orgs_organization o ON o.id = m.org_id
+    LEFT JOIN orglife_leaverequest l
+           ON l.meeting_id = a.meeting_id AND l.member_id = a.member_id
+    WHERE o.path >= %(lo)s AND o.path < %(hi)s
+      AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
+      AND m.status IN ('held', 'confirmed')
+"""
+STEPS_SQL = """
+    SELECT m.id, m.meeting_type, count(s.id), count(d.id)
+    FROM orglife_meeting m JOIN orgs_organization o ON o.id = m.org_id
+    LEFT JOIN orglife_procedurestep s ON s.meeting_id = m.id
+    LEFT JOIN (SELECT DISTINCT meeting_id, 1 AS id FROM orglife_discussionentry) d
+           ON d.meeting_id = m.id
+    WHERE o.path >= %(lo)s AND o.path < %(hi)s
+      AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
+      AND m.status IN ('held', 'confirmed')
+    GROUP BY 1, 2
+"""
+
+
 def sql_lower_bound(root_path: str, period, today) -> dict[str, int]:
     """The counts the rules need, computed straight in SQL (PostgreSQL), fetched to Python."""
     from django.db import connection
@@ -102,39 +145,12 @@ def sql_lower_bound(root_path: str, period, today) -> dict[str, int]:
     lo, hi = root_path, path_upper_bound(root_path)
     start, end = period.start, period.end
     queries = {
-        "meetings": """
-            SELECT CASE WHEN o.kind = 'party_group' THEN o.parent_id ELSE o.id END AS branch_id,
-                   m.meeting_type,
-                   date_trunc('month', m.planned_start AT TIME ZONE 'Asia/Shanghai') AS month,
-                   count(*) FILTER (WHERE m.status IN ('held', 'confirmed')) AS held,
-                   count(*) FILTER (WHERE m.status = 'planned') AS planned,
-                   sum(CASE WHEN m.status IN ('held', 'confirmed')
-                             AND m.content_category IN
-                                 ('political_study', 'org_life', 'party_work', 'volunteering')
-                        THEN CASE WHEN m.actual_end - m.actual_start >= interval '6 hours' THEN 2
-                                  WHEN m.actual_end - m.actual_start >= interval '3 hours' THEN 1
-                                  ELSE 0 END
-                        ELSE 0 END) AS units,
-                   count(*) FILTER (WHERE m.actual_end - m.actual_start < interval '1 hour')
-                       AS short,
-                   count(*) FILTER (WHERE m.notice_sent_at
-                                    > m.planned_start - interval '3 days') AS late_notice
-            FROM orglife_meeting m JOIN orgs_organization o ON o.id = m.org_id
-            WHERE o.path >= %(lo)s AND o.path < %(hi)s
-              AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
-            GROUP BY 1, 2, 3
-        """,
-        "steps": """
-            SELECT m.id, m.meeting_type, count(s.id), count(d.id)
-            FROM orglife_meeting m JOIN orgs_organization o ON o.id = m.org_id
-            LEFT JOIN orglife_procedurestep s ON s.meeting_id = m.id
-            LEFT JOIN (SELECT DISTINCT meeting_id, 1 AS id FROM orglife_discussionentry) d
-                   ON d.meeting_id = m.id
-            WHERE o.path >= %(lo)s AND o.path < %(hi)s
-              AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
-              AND m.status IN ('held', 'confirmed')
-            GROUP BY 1, 2
-        """,
+        "meetings": MEETINGS_SQL.format(
+            month="date_trunc('month', m.planned_start AT TIME ZONE 'Asia/Shanghai')",
+            more="",
+            where="",
+        ),
+        "steps": STEPS_SQL,
         "attendance": """
             SELECT CASE WHEN o.kind = 'party_group' THEN o.parent_id ELSE o.id END AS branch_id,
                    a.member_id,
@@ -148,16 +164,9 @@ def sql_lower_bound(root_path: str, period, today) -> dict[str, int]:
                        AS unexcused,
                    max(m.planned_start) FILTER (WHERE a.outcome IN
                        ('present', 'late', 'left_early')) AS last_attended
-            FROM orglife_attendance a
-            JOIN orglife_meeting m ON m.id = a.meeting_id
-            JOIN orgs_organization o ON o.id = m.org_id
-            LEFT JOIN orglife_leaverequest l
-                   ON l.meeting_id = a.meeting_id AND l.member_id = a.member_id
-            WHERE o.path >= %(lo)s AND o.path < %(hi)s
-              AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
-              AND m.status IN ('held', 'confirmed')
-            GROUP BY 1, 2
-        """,
+        """
+        + HELD_ATTENDANCE
+        + "GROUP BY 1, 2",
         "makeups": """
             SELECT k.member_id,
                    count(*) FILTER (WHERE k.confirmed_at IS NULL AND k.due_date < %(today)s),
@@ -227,39 +236,12 @@ def sql_lower_bound_monthly(root_path: str, period, today, window_first) -> dict
     )
     dual = "m.meeting_type IN ({})".format(", ".join(f"'{t}'" for t in dual_types))
     queries = {
-        "meetings": f"""
-            SELECT CASE WHEN o.kind = 'party_group' THEN o.parent_id ELSE o.id END AS branch_id,
-                   m.meeting_type, {month} AS month,
-                   count(*) FILTER (WHERE m.status IN ('held', 'confirmed')) AS held,
-                   count(*) FILTER (WHERE m.status = 'planned') AS planned,
-                   sum(CASE WHEN m.status IN ('held', 'confirmed')
-                             AND m.content_category IN
-                                 ('political_study', 'org_life', 'party_work', 'volunteering')
-                        THEN CASE WHEN m.actual_end - m.actual_start >= interval '6 hours' THEN 2
-                                  WHEN m.actual_end - m.actual_start >= interval '3 hours' THEN 1
-                                  ELSE 0 END
-                        ELSE 0 END) AS units,
-                   count(*) FILTER (WHERE m.actual_end - m.actual_start < interval '1 hour')
-                       AS short,
-                   count(*) FILTER (WHERE m.notice_sent_at
-                                    > m.planned_start - interval '3 days') AS late_notice,
-                   max({held_at}) FILTER (WHERE m.status IN ('held', 'confirmed')) AS last_held
-            FROM orglife_meeting m JOIN orgs_organization o ON o.id = m.org_id
-            WHERE o.path >= %(lo)s AND o.path < %(hi)s AND m.status <> 'cancelled'
-              AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
-            GROUP BY 1, 2, 3
-        """,
-        "steps": """
-            SELECT m.id, m.meeting_type, count(s.id), count(d.id)
-            FROM orglife_meeting m JOIN orgs_organization o ON o.id = m.org_id
-            LEFT JOIN orglife_procedurestep s ON s.meeting_id = m.id
-            LEFT JOIN (SELECT DISTINCT meeting_id, 1 AS id FROM orglife_discussionentry) d
-                   ON d.meeting_id = m.id
-            WHERE o.path >= %(lo)s AND o.path < %(hi)s
-              AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
-              AND m.status IN ('held', 'confirmed')
-            GROUP BY 1, 2
-        """,
+        "meetings": MEETINGS_SQL.format(
+            month=month,
+            more=f", max({held_at}) FILTER (WHERE m.status IN ('held', 'confirmed'))",
+            where=" AND m.status <> 'cancelled'",
+        ),
+        "steps": STEPS_SQL,
         "register": """
             SELECT a.meeting_id, count(*) FILTER (WHERE a.outcome = '') AS blank
             FROM orglife_attendance a
@@ -284,16 +266,9 @@ def sql_lower_bound_monthly(root_path: str, period, today, window_first) -> dict
                    max({held_at}) FILTER (WHERE {present} OR ({missed} AND {excused}))
                        AS took_part,
                    max({held_at}) FILTER (WHERE {missed} AND NOT {excused}) AS last_unexcused
-            FROM orglife_attendance a
-            JOIN orglife_meeting m ON m.id = a.meeting_id
-            JOIN orgs_organization o ON o.id = m.org_id
-            LEFT JOIN orglife_leaverequest l
-                   ON l.meeting_id = a.meeting_id AND l.member_id = a.member_id
-            WHERE o.path >= %(lo)s AND o.path < %(hi)s
-              AND m.planned_start >= %(start)s AND m.planned_start < %(end)s
-              AND m.status IN ('held', 'confirmed')
-            GROUP BY 1, 2, 3
-        """,
+        """
+        + HELD_ATTENDANCE
+        + "GROUP BY 1, 2, 3",
         "makeups": """
             SELECT k.member_id, date_trunc('month', k.due_date) AS month,
                    count(*) FILTER (WHERE k.confirmed_at IS NULL AND k.due_date < %(today)s),

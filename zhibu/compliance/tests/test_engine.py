@@ -81,6 +81,18 @@ def results_for(results, rule_id, org=None, member=None):
 # ---- facts ---------------------------------------------------------------------------------
 
 
+def leave_approved_in_advance(meeting, member) -> LeaveRequest:
+    """Requested on 1 March and approved on 2 March: before any later March meeting."""
+    return LeaveRequest.objects.create(
+        meeting=meeting,
+        member=member,
+        reason="出差",
+        requested_at=at(D(2026, 3, 1)),
+        status="approved",
+        decided_at=at(D(2026, 3, 2)),
+    )
+
+
 def test_facts_loader_reads_the_subtree_in_bulk(world):
     w = world
     m1 = make_meeting(w.branch, D(2026, 3, 3), agenda="议程")
@@ -92,14 +104,7 @@ def test_facts_loader_reads_the_subtree_in_bulk(world):
     DiscussionEntry.objects.create(meeting=m1, text="发言")
     Attendance.objects.create(meeting=m1, member=w.member, outcome="on_leave")
     Attendance.objects.create(meeting=m1, member=w.other_member, outcome="absent")
-    LeaveRequest.objects.create(
-        meeting=m1,
-        member=w.member,
-        reason="出差",
-        requested_at=at(D(2026, 3, 1)),
-        status="approved",
-        decided_at=at(D(2026, 3, 2)),
-    )
+    leave_approved_in_advance(m1, w.member)
     absent = Attendance.objects.get(meeting=m1, member=w.other_member)
     Makeup.objects.create(attendance=absent, member=w.other_member, due_date=D(2026, 4, 2))
 
@@ -130,14 +135,7 @@ def test_loader_reads_members_attendance_elsewhere_in_the_window_with_its_leave(
     before = make_meeting(w.outside, D(2025, 12, 20), 120, type="general_meeting")
     for m in (excused, cancelled, before):
         Attendance.objects.create(meeting=m, member=w.outside_member, outcome="on_leave")
-    LeaveRequest.objects.create(
-        meeting=excused,
-        member=w.outside_member,
-        reason="出差",
-        requested_at=at(D(2026, 3, 1)),
-        status="approved",
-        decided_at=at(D(2026, 3, 2)),
-    )
+    leave_approved_in_advance(excused, w.outside_member)
     here = make_meeting(w.branch, D(2026, 3, 20))
     Attendance.objects.create(meeting=here, member=w.outside_member, outcome="absent")
 
