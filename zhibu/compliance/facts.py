@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 # more than a chunk holds (400 branches of ~20 members), so chunks are always index lookups;
 # and three such lists (the leave query's) stay under SQLite's 32,766 bound parameters.
 LITERAL_IDS = 10000
+# The attendance query binds only the subtree's meeting ids: up to this many (a chunk's
+# ~16,000) go as a literal list, under SQLite's bound.
+LITERAL_MEETINGS = 30000
 
 MEETING_FIELDS = (
     "id",
@@ -351,9 +354,12 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     members = store.members
     no_leave = ("", None, None)
     attendance_fields = ("meeting_id", "member_id", "outcome")
-    for meeting_id, member_id, outcome in Attendance.objects.filter(here).values_list(
-        *attendance_fields
-    ):
+    # By the meetings' literal ids when they fit: through the subquery PostgreSQL guessed a
+    # province chunk's meetings tenfold and scanned the whole attendance table per chunk.
+    at_meetings = list(meetings) if len(meetings) <= LITERAL_MEETINGS else meeting_qs.values("id")
+    for meeting_id, member_id, outcome in Attendance.objects.filter(
+        meeting_id__in=at_meetings
+    ).values_list(*attendance_fields):
         m = meetings[meeting_id]  # the same filters as the meetings query: always loaded
         a = AttendanceFact(m, member_id, outcome, *leaves.get((meeting_id, member_id), no_leave))
         branch_id = branch_of_org.get(m.org_id)

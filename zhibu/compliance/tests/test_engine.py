@@ -580,6 +580,7 @@ def test_path_range_filters_give_what_literal_ids_give(world, monkeypatch):
     with time_machine.travel(at(D(2026, 10, 2)), tick=False):
         literal = evaluate(w.committee, quarter(2026, 3))
         monkeypatch.setattr(facts_module, "LITERAL_IDS", 0)
+        monkeypatch.setattr(facts_module, "LITERAL_MEETINGS", 0)
         ranges = evaluate(w.committee, quarter(2026, 3))
     assert len(literal) > 0 and _signature(ranges) == _signature(literal)
     moved = results_for(ranges, "organ_leave_approval", member=w.outside_member)

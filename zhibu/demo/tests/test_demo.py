@@ -317,3 +317,32 @@ def test_demo_has_the_annual_cycle_and_opens_with_reminders(demo):
     assert HeartTalk.objects.exists() and RectificationItem.objects.filter(status="open").exists()
     assert Notice.objects.filter(recipient__username="shuji", reason="at_risk").exists()
     assert Notice.objects.filter(recipient__username="dangyuan", reason="makeup_due").exists()
+
+
+def test_the_demo_shows_green_yellow_and_red_that_explain_themselves(demo):
+    """The compliance engine's acceptance on the demo: a realistic mix; every red and yellow
+    states its numbers and its source; `zhibu check` exits 1 and lists the reds."""
+    import json
+    import re
+    from collections import Counter
+
+    from zhibu.compliance import engine
+    from zhibu.core import periods
+
+    root = Organization.objects.filter(parent__isnull=True).order_by("path").first()
+    results = engine.evaluate(root, periods.year(2026), NOW)
+    statuses = Counter(r.status for r in results)
+    assert statuses["met"] > statuses["at_risk"] > 0 and statuses["not_met"] > 0
+    assert statuses["met"] > len(results) / 3  # mostly green, not a wall of red
+    flagged = [r for r in results if r.status in ("at_risk", "not_met")]
+    assert all(re.search(r"\d", r.verdict.explanation) and r.rule.source for r in flagged)
+    assert all(r.verdict.pattern for r in flagged)
+
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("compliance_check", "--period", "2026", "--format", "json", stdout=out)
+    assert exit_.value.code == 1
+    doc = json.loads(out.getvalue())
+    reds = [r for r in doc["results"] if r["status"] == "not_met"]
+    assert doc["failing"] >= 1 and reds
+    assert all(r["explanation"] and r["source"] for r in reds)
