@@ -48,7 +48,8 @@ def test_email_is_sent_once_over_smtp_with_a_stable_message_id(world, smtp):
     assert Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 2
 
 
-def test_quiet_hours_hold_email_until_morning(world, smtp):
+def test_quiet_hours_hold_email_until_morning(world, smtp, settings):
+    settings.ZHIBU_QUIET_START, settings.ZHIBU_QUIET_END = 22, 7
     world.member_user.email = "li@example.org"
     world.member_user.save()
     with time_machine.travel(datetime(2026, 10, 20, 23, 0, tzinfo=TZ), tick=False):
@@ -77,7 +78,6 @@ def org_notice(org, channel_endpoint):
 
 
 def test_dingtalk_post_is_signed(world, hooks, settings):
-    settings.ZHIBU_QUIET_START = settings.ZHIBU_QUIET_END = 0
     secret = "SECtest123"
     WebhookEndpoint.objects.create(
         org=world.branch,
@@ -101,7 +101,6 @@ def test_dingtalk_post_is_signed(world, hooks, settings):
 
 
 def test_wecom_and_feishu_formats(world, hooks, settings):
-    settings.ZHIBU_QUIET_START = settings.ZHIBU_QUIET_END = 0
     WebhookEndpoint.objects.create(
         org=world.branch, channel="wecom", name="企微", url=f"{hooks.url}/wecom"
     )
@@ -122,7 +121,6 @@ def test_wecom_and_feishu_formats(world, hooks, settings):
 
 
 def test_down_webhook_backs_off_then_shows_as_failed(world, hooks, settings, client):
-    settings.ZHIBU_QUIET_START = settings.ZHIBU_QUIET_END = 0
     settings.ZHIBU_DELIVERY_MAX_ATTEMPTS = 3
     hooks.mode = "error"
     WebhookEndpoint.objects.create(
@@ -157,7 +155,6 @@ def test_down_webhook_backs_off_then_shows_as_failed(world, hooks, settings, cli
 
 
 def test_slow_webhook_times_out_in_the_worker(world, hooks, settings):
-    settings.ZHIBU_QUIET_START = settings.ZHIBU_QUIET_END = 0
     settings.ZHIBU_WEBHOOK_TIMEOUT = 1
     hooks.mode = "slow"
     WebhookEndpoint.objects.create(

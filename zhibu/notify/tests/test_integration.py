@@ -15,7 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_down_webhook_never_delays_the_page_and_is_retried(world, hooks, settings, client):
-    settings.ZHIBU_QUIET_START = settings.ZHIBU_QUIET_END = 0
     hooks.mode = "error"
     WebhookEndpoint.objects.create(
         org=world.branch, channel="dingtalk", name="支部群", url=f"{hooks.url}/robot", secret="s"
