@@ -309,8 +309,8 @@ def test_query_count_does_not_grow_with_branches(django_assert_num_queries):
     small, large = build(3), build(300)
     # organizations, overrides, meetings, steps, discussion, tenures at the subtree and its
     # members' elsewhere, leave requests,
-    # attendances at the subtree's meetings and its members' elsewhere, make-ups, thought
-    # reports, work reports
+    # attendances at the subtree's meetings and its members' elsewhere (and those meetings,
+    # when there are any: none here), make-ups, thought reports, work reports
     queries = 13
     with django_assert_num_queries(queries):
         few = evaluate(small, month(2026, 3), APRIL_2)
