@@ -138,7 +138,6 @@ STEPS_SQL = """
 
 def sql_lower_bound(root_path: str, period, today) -> dict[str, int]:
     """The counts the rules need, computed straight in SQL (PostgreSQL), fetched to Python."""
-    from django.db import connection
 
     from zhibu.orgs.models import path_upper_bound
 
@@ -202,12 +201,7 @@ def sql_lower_bound(root_path: str, period, today) -> dict[str, int]:
         "first_day": period.first,
         "end_day": period.last,
     }
-    counts = {}
-    with connection.cursor() as cursor:
-        for name, sql in queries.items():
-            cursor.execute(sql, params)
-            counts[name] = len(cursor.fetchall())
-    return counts
+    return _fetch_all(queries, params)
 
 
 def sql_lower_bound_monthly(root_path: str, period, today, window_first) -> dict[str, int]:
@@ -217,7 +211,6 @@ def sql_lower_bound_monthly(root_path: str, period, today, window_first) -> dict
     member's latest day of taking part and of an unexcused absence per month; blank outcomes
     per meeting (the register). The yearly `sql_lower_bound` counts
     attendance per member per year only, less than any rule can be judged from."""
-    from django.db import connection
 
     from zhibu.compliance.rules import all_rules
     from zhibu.core.periods import local_midnight
@@ -307,6 +300,13 @@ def sql_lower_bound_monthly(root_path: str, period, today, window_first) -> dict
         "first_day": window_first,
         "last_day": period.last,
     }
+    return _fetch_all(queries, params)
+
+
+def _fetch_all(queries: dict[str, str], params: dict) -> dict:
+    """Run each query and fetch its rows to Python: row counts, and each query's seconds."""
+    from django.db import connection
+
     counts = {}
     with connection.cursor() as cursor:
         for name, sql in queries.items():

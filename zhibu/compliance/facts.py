@@ -341,7 +341,7 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     # province; and NOT EXISTS rather than NOT IN, which it runs row by row once the
     # subtree's meetings outgrow its work memory). The meetings elsewhere come after, by id,
     # and bring the window: their attendances outside it are dropped.
-    here = Q(meeting_id__in=meeting_qs.values("id"))
+    here = Q(meeting_id__in=meeting_qs.values("id"))  # leave: literal ids made it a seq scan
     elsewhere = Q(member_id__in=member_sub) & ~Exists(meeting_qs.filter(pk=OuterRef("meeting_id")))
     leave_fields = ("meeting_id", "member_id", "status", "requested_at", "decided_at")
     leave_rows = LeaveRequest.objects.filter(here).values_list(*leave_fields)

@@ -19,6 +19,7 @@ from zhibu.compliance.kinds.base import (
     month_span,
     na,
     period_label,
+    reference_day,
     remaining_days,
     today,
     verdict,
@@ -420,7 +421,6 @@ def silence_periods(
     """`silence` for several periods of one subject, deriving what they share once."""
     limit = params["days"]
     warn = params.get("warn_days")
-    t = today(now)
     member = facts.member is not None
     if member:
         gate = exempt_gate(facts)
@@ -433,7 +433,7 @@ def silence_periods(
             days = facts.memo["held_days"] = sorted(m.day for m in facts.meetings if m.held)
     out = []
     for period in periods:
-        ref = period.last if period.last < t else t
+        ref = reference_day(period, now)
         if ref < period.first:
             out.append(_not_started())
             continue
