@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Status(models.TextChoices):
     MET = "met", _("达标")
+    OPEN = "open", _("进行中")
     AT_RISK = "at_risk", _("有风险")
     NOT_MET = "not_met", _("未达标")
     NOT_APPLICABLE = "not_applicable", _("不适用")
