@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from zhibu.compliance.verdicts import Status, Verdict
 from zhibu.core.periods import Period
+from zhibu.orgs.parameters import warning_days
 
 
 class cached_property:  # noqa: N801 - a lock-free functools.cached_property
@@ -372,7 +373,7 @@ def _exempt_verdict() -> Verdict:
 
 
 def verdict(status: str, explanation: str, pattern: str = "", **numbers) -> Verdict:
-    if status in (Status.MET, Status.NOT_APPLICABLE):
+    if status in (Status.MET, Status.NOT_APPLICABLE, Status.OPEN):
         pattern = ""
     return Verdict(status=str(status), explanation=explanation, numbers=numbers, pattern=pattern)
 
@@ -385,6 +386,29 @@ def fmt_days(units: float) -> str:
     """Half-day units as days: 1 → '0.5 天', 2 → '1 天'."""
     days = units / 2
     return f"{int(days)} 天" if days == int(days) else f"{days:g} 天"
+
+
+def fmt_units(units: int) -> str:
+    """Half-day units as people say them: 1 → '1 个半天'."""
+    return f"{units} 个半天"
+
+
+def fmt_day(day: date) -> str:
+    """A calendar day as '3月12日' (explanations always name the period's year first)."""
+    return f"{day.month}月{day.day}日"
+
+
+def open_status(short: bool, period: Period, now: datetime, params: dict, behind: bool = False):
+    """The status of a period that has not ended and is not yet met.
+
+    `open` (进行中) unless what is held plus what is scheduled falls short AND either the
+    period ends within the rule's warning window or, for paced rules, the year is already
+    behind its pace: then `at_risk`."""
+    if not short:
+        return Status.OPEN
+    if behind or remaining_days(period, now) <= warning_days(params, period.kind):
+        return Status.AT_RISK
+    return Status.OPEN
 
 
 def type_names(types: Iterable[str]) -> str:
