@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from zhibu.compliance.verdicts import Status, Verdict
 from zhibu.core.periods import Period
-from zhibu.orgs.parameters import warning_days
 
 
 class cached_property:  # noqa: N801 - a lock-free functools.cached_property
@@ -369,6 +368,17 @@ def _exempt_verdict() -> Verdict:
     return na("年老体弱党员，活动和学习不作硬性要求（教育管理条例第二十三条）", exempt=True)
 
 
+def open_status(short: bool, days_left: int, warn: int, behind: bool = False) -> str:
+    """The status of a period that has not ended and is not yet met.
+
+    `open` (进行中) unless what is held plus what is scheduled falls short (`short`) AND
+    either the period ends within the rule's warning window (`warn` days, from the
+    parameter registry) or, for paced rules, the year is already behind its pace."""
+    if short and (behind or days_left <= warn):
+        return Status.AT_RISK
+    return Status.OPEN
+
+
 # ---- verdict builders -----------------------------------------------------------------------
 
 
@@ -398,17 +408,23 @@ def fmt_day(day: date) -> str:
     return f"{day.month}月{day.day}日"
 
 
-def open_status(short: bool, period: Period, now: datetime, params: dict, behind: bool = False):
-    """The status of a period that has not ended and is not yet met.
+def fmt_date(day: date) -> str:
+    """A deadline with its year: '2026年12月15日'."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
-    `open` (进行中) unless what is held plus what is scheduled falls short AND either the
-    period ends within the rule's warning window or, for paced rules, the year is already
-    behind its pace: then `at_risk`."""
-    if not short:
-        return Status.OPEN
-    if behind or remaining_days(period, now) <= warning_days(params, period.kind):
-        return Status.AT_RISK
-    return Status.OPEN
+
+def type_phrase(types: Iterable[str]) -> str:
+    """What doing the meetings is called: '召开支部党员大会', '开展主题党日', '上党课'."""
+    return _type_phrase(tuple(types))
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_phrase(types: tuple[str, ...]) -> str:
+    from zhibu.orglife.meeting_types import MEETING_TYPES
+
+    verbs = {MEETING_TYPES[t].verb for t in types if t in MEETING_TYPES}
+    verb = verbs.pop() if len(verbs) == 1 else "开展"
+    return verb + _type_names(types)
 
 
 def type_names(types: Iterable[str]) -> str:

@@ -31,7 +31,7 @@ from zhibu.compliance.kinds.base import (
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
-from zhibu.orgs.parameters import value
+from zhibu.orgs.parameters import value, warning_days
 
 
 def half_day_minutes(params: dict) -> int:
@@ -201,7 +201,8 @@ def paced_total(params: dict, facts: Facts, period: Period, now: datetime) -> Ve
             text = f"{held}；{year}，落后 {fmt_units(gap)}；{deadline}"
         return verdict(Status.NOT_MET, text, pattern, **numbers)
     behind = _behind_before(facts, params, period.first)
-    status = open_status(ytd_units + scheduled < pace, period, now, params, behind)
+    warn = warning_days(params, period.kind)
+    status = open_status(ytd_units + scheduled < pace, days_left, warn, behind)
     text = f"{label}：已开展党日 {fmt_units(total)}，要求 {fmt_units(target)}{why}"
     text += f"；还需安排 {fmt_units(needed)}"
     if gap > needed:
@@ -250,7 +251,8 @@ def _floor(
         else (0, 0)
     )
     numbers.update(pace_units=pace_before)
-    status = open_status(total + scheduled < target, period, now, params, behind)
+    warn = warning_days(params, period.kind)
+    status = open_status(total + scheduled < target, days_left, warn, behind)
     progress = f"；至上月底按进度应达 {fmt_units(pace_before)}" if pace_before else ""
     if behind:
         progress += f"，落后 {fmt_units(pace_before - held_before)}"
@@ -274,7 +276,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
     held = [m for m in meetings_in(facts, period, types) if m.held]
     label = period_label(period)
     if not held:
-        return na(f"{label}没有{type_names(types)}记录", meetings=0)
+        return na(f"{label}：没有{type_names(types)}记录", meetings=0)
     no_times, short, perfunctory = [], [], []
     for m in held:
         minutes = m.duration_minutes
@@ -298,7 +300,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
     if perfunctory:
         return verdict(
             Status.NOT_MET,
-            f"{label}{len(held)} 次{type_names(types)}中 {len(perfunctory)} 次不足 "
+            f"{label}：{len(held)} 次{type_names(types)}中 {len(perfunctory)} 次不足 "
             f"{flag} 分钟（安排半天、不到一小时就结束，属走过场）",
             Pattern.PERFUNCTORY,
             **numbers,
@@ -307,7 +309,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
         hours = params.get("half_day_hours", 3)
         return verdict(
             Status.NOT_MET,
-            f"{label}{len(held)} 次{type_names(types)}中 {len(short)} 次实际时长不足安排的时长"
+            f"{label}：{len(held)} 次{type_names(types)}中 {len(short)} 次实际时长不足安排的时长"
             f"（半天按 {hours} 小时计），不计入党日时间",
             Pattern.TIME_SQUEEZED,
             **numbers,
@@ -318,10 +320,10 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
         )
         return verdict(
             status,
-            f"{label}{len(no_times)} 次{type_names(types)}未记录实际起止时间，无法核实时长",
+            f"{label}：{len(no_times)} 次{type_names(types)}未记录实际起止时间，无法核实时长",
             Pattern.PERFUNCTORY,
             **numbers,
         )
     return verdict(
-        Status.MET, f"{label}{len(held)} 次{type_names(types)}实际时长均达到安排时长", **numbers
+        Status.MET, f"{label}：{len(held)} 次{type_names(types)}实际时长均达到安排时长", **numbers
     )

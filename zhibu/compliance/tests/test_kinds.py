@@ -395,8 +395,10 @@ COUNT_CASES = [
         [meeting(D(2026, 3, 25), None, type="general_meeting", status="planned")],
         MID_MARCH,
         {},
-        "at_risk",
+        "open",
     ),
+    ("none yet, 21 days left", [], at(D(2026, 3, 11)), {}, "open"),
+    ("none yet, 20 days left", [], at(D(2026, 3, 12)), {}, "at_risk"),
     (
         "planned in the past does not count",
         [meeting(D(2026, 3, 3), None, type="general_meeting", status="planned")],
@@ -427,9 +429,11 @@ COUNT_CASES = [
 def test_general_meeting_quarterly(meetings, now, extra, status):
     v = run("general_meeting_quarterly", branch(meetings, **extra), Q1, now)
     assert v.status == status, v.explanation
-    if status == "at_risk":
-        assert v.numbers["scheduled"] == 1
-        assert "已安排 1 次" in v.explanation
+    if status in ("open", "at_risk"):
+        scheduled = len(meetings)
+        assert v.numbers["scheduled"] == scheduled
+        assert v.explanation.endswith(f"已安排 {scheduled} 次")
+        assert "还需召开支部党员大会 1 次" in v.explanation
 
 
 @pytest.mark.parametrize(
@@ -623,7 +627,9 @@ DUAL_CASES = [
         at(D(2026, 10, 2)),
         "met",
     ),
-    ("nothing yet, quarter open", True, [], at(D(2026, 8, 1)), "at_risk"),
+    ("nothing yet, quarter open", True, [], at(D(2026, 8, 1)), "open"),
+    ("nothing yet, 21 days left", True, [], at(D(2026, 9, 10)), "open"),
+    ("nothing yet, 20 days left", True, [], at(D(2026, 9, 11)), "at_risk"),
     ("nothing all quarter", True, [], at(D(2026, 10, 2)), "not_met"),
 ]
 
