@@ -11,7 +11,7 @@ import os
 import secrets
 import zipfile
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import filetype
@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from zhibu.compliance import services as compliance_services
 from zhibu.core.text import normalize_digits
-from zhibu.members.models import CommitteePosition, CommitteeRole, Member
+from zhibu.members.models import BranchTenure, CommitteePosition, CommitteeRole, Member
 from zhibu.members.selectors import tenures_on
 from zhibu.orglife.meeting_types import MEETING_TYPES, Attendees, ContentCategory, MeetingType
 from zhibu.orglife.models import (
@@ -272,6 +272,58 @@ def _resync_attendees(meeting: Meeting) -> None:
             for pk in sorted(rows.keys() - existing)
         ]
     )
+
+
+def due_lists_follow(*, member_ids: Iterable[int], since: date) -> None:
+    """After the roster changed from day `since` (a transfer, the end of a membership), make the
+    due lists of the unconfirmed meetings held on or after that day agree with it: the old
+    branch's meetings lose the member, the new branch's gain them. Confirmed records stand.
+
+    Called by members.services right after the change. A member has few unconfirmed meetings
+    from a day on; each is resynced whole through due_attendees, the one definition of who is
+    due, so a meeting on the transfer day itself belongs to the new branch.
+    """
+    ids = list(member_ids)
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    branches = (
+        BranchTenure.objects.filter(member_id__in=ids)
+        .filter(Q(end__isnull=True) | Q(end__gte=since))
+        .values("branch_id")
+    )
+    touched = (
+        Meeting.objects.filter(
+            status__in=(MeetingStatus.PLANNED, MeetingStatus.HELD),
+            meeting_type__in=[code for code, mt in MEETING_TYPES.items() if mt.register_attendance],
+        )
+        .filter(Q(actual_start__gte=start) | Q(actual_start__isnull=True, planned_start__gte=start))
+        .filter(
+            Q(attendances__member_id__in=ids)
+            | Q(org_id__in=branches)
+            | Q(org__parent_id__in=branches)
+        )
+        .values("pk")
+    )
+    for meeting in (
+        Meeting.objects.select_for_update()
+        .select_related("org")
+        .filter(pk__in=touched)
+        .order_by("pk")
+    ):
+        _resync_attendees(meeting)
+
+
+def _drop_not_due(meeting: Meeting, attendances: list[Attendance]) -> list[Attendance]:
+    """The rows a confirmation may judge. A member not due on the meeting's day (transferred
+    away, off the roster) is taken off the list, never marked absent nor given a make-up; one
+    who came anyway keeps the row, the record of being there."""
+    due = {pk for pk, _ in due_attendees(meeting.org, meeting.meeting_type, meeting_day(meeting))}
+    gone = {
+        a.member_id for a in attendances if a.member_id not in due and a.outcome not in ATTENDED
+    }
+    if gone:
+        Attendance.objects.filter(meeting=meeting, member_id__in=gone).delete()
+        LeaveRequest.objects.filter(meeting=meeting, member_id__in=gone).delete()
+    return [a for a in attendances if a.member_id not in gone]
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -888,7 +940,7 @@ def record_confirm(*, actor, meeting: Meeting, now: datetime | None = None) -> M
         errors = _missing_record_fields(meeting, mt)
         if errors:
             raise ValidationError(errors, code="incomplete")
-        attendances = list(Attendance.objects.filter(meeting=meeting))
+        attendances = _drop_not_due(meeting, list(Attendance.objects.filter(meeting=meeting)))
         excused = _excusing_leaves(meeting)
         changed = []
         for att in attendances:
