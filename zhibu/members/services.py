@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from zhibu.members.models import BranchTenure, CommitteePosition, Member, MembershipEnd
 from zhibu.orglife import services as orglife_services
@@ -67,7 +68,13 @@ def member_update(*, actor=None, member: Member, **fields) -> Member:
             party_group=member.party_group
         )
     if member.is_active != was_active:  # off the roster (or back on) from today
-        orglife_services.due_lists_follow(member_ids=[member.pk], since=timezone.localdate())
+        today = timezone.localdate()
+        orglife_services.due_lists_follow(
+            actor=actor,
+            member_ids=[member.pk],
+            since=today,
+            reason=(ON_ROSTER if member.is_active else OFF_ROSTER).format(day=today),
+        )
     return member
 
 
@@ -103,13 +110,23 @@ def member_transfer(
     CommitteePosition.objects.filter(member=member, end__isnull=True).exclude(
         org__path__startswith=branch.path
     ).update(end=on - timedelta(days=1))
-    orglife_services.due_lists_follow(member_ids=[member.pk], since=on)
+    orglife_services.due_lists_follow(
+        actor=actor,
+        member_ids=[member.pk],
+        since=on,
+        reason=TRANSFERRED.format(day=on, branch=branch.name),
+    )
     return member
 
 
-END_REASON_REQUIRED = "请选择减少原因：去世、停止党籍、出党或组织关系转出本系统"
-NOT_ON_ROSTER = "{name}已不在册"
-END_AFTER_START = "减少日期应晚于当前支部的起始日期 {start}"
+END_REASON_REQUIRED = gettext_lazy("请选择减少原因：去世、停止党籍、出党或组织关系转出本系统")
+NOT_ON_ROSTER = gettext_lazy("{name}已不在册")
+END_AFTER_START = gettext_lazy("减少日期应晚于当前支部的起始日期 {start}")
+# Reasons written on the amendments that withdraw absences a change dated back made untrue.
+TRANSFERRED = gettext_lazy("组织关系转接：自 {day} 起转入“{branch}”，不是本次会议的应到人员")
+ENDED = gettext_lazy("{reason}：自 {day} 起不在册，不是本次会议的应到人员")
+OFF_ROSTER = gettext_lazy("自 {day} 起不在册，不是本次会议的应到人员")
+ON_ROSTER = gettext_lazy("自 {day} 起恢复在册")
 
 
 @transaction.atomic
@@ -124,11 +141,11 @@ def member_end(*, actor=None, member: Member, on: date, reason: str, note: str =
         raise ValidationError({"reason": END_REASON_REQUIRED})
     if not member.is_active:
         raise ValidationError({"member": NOT_ON_ROSTER.format(name=member.name)})
+    label = str(MembershipEnd(reason).label)
     current = BranchTenure.objects.filter(member=member, end__isnull=True).first()
     if current is not None:
         if on <= current.start:
             raise ValidationError({"on": END_AFTER_START.format(start=current.start)})
-        label = MembershipEnd(reason).label
         current.end = on - timedelta(days=1)
         current.note = f"{label}：{note.strip()}" if note.strip() else label
         current.full_clean()
@@ -138,7 +155,12 @@ def member_end(*, actor=None, member: Member, on: date, reason: str, note: str =
     CommitteePosition.objects.filter(member=member, end__isnull=True, start__lt=on).update(
         end=on - timedelta(days=1)
     )
-    orglife_services.due_lists_follow(member_ids=[member.pk], since=on)
+    orglife_services.due_lists_follow(
+        actor=actor,
+        member_ids=[member.pk],
+        since=on,
+        reason=ENDED.format(reason=label, day=on),
+    )
     return member
 
 

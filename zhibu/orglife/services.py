@@ -274,42 +274,85 @@ def _resync_attendees(meeting: Meeting) -> None:
     )
 
 
-def due_lists_follow(*, member_ids: Iterable[int], since: date) -> None:
+def due_lists_follow(
+    *, actor=None, member_ids: Iterable[int], since: date, reason: str, now: datetime | None = None
+) -> None:
     """After the roster changed from day `since` (a transfer, the end of a membership), make the
-    due lists of the unconfirmed meetings held on or after that day agree with it: the old
-    branch's meetings lose the member, the new branch's gain them. Confirmed records stand.
+    due lists of the meetings held on or after that day agree with it.
 
-    Called by members.services right after the change. A member has few unconfirmed meetings
-    from a day on; each is resynced whole through due_attendees, the one definition of who is
-    due, so a meeting on the transfer day itself belongs to the new branch.
+    1. Unconfirmed meetings: the old branch's lose the member, the new branch's gain them. A
+       member has few such meetings from a day on; each is resynced whole through
+       due_attendees, the one definition of who is due, so a meeting on the transfer day
+       itself is the new branch's.
+    2. Records confirmed before the change was recorded (a transfer dated back): the absence
+       of a member no longer due that day is withdrawn by an amendment saying `reason`, with
+       its make-up, and the meeting's compliance is refreshed. An attendance stays (they were
+       there); nobody is added to a locked record.
+
+    Called by members.services right after the change, inside its transaction.
     """
     ids = list(member_ids)
     start = timezone.make_aware(datetime.combine(since, time.min))
+    from_since = Q(actual_start__gte=start) | Q(actual_start__isnull=True, planned_start__gte=start)
+    registered = [code for code, mt in MEETING_TYPES.items() if mt.register_attendance]
     branches = (
         BranchTenure.objects.filter(member_id__in=ids)
         .filter(Q(end__isnull=True) | Q(end__gte=since))
         .values("branch_id")
     )
     touched = (
-        Meeting.objects.filter(
-            status__in=(MeetingStatus.PLANNED, MeetingStatus.HELD),
-            meeting_type__in=[code for code, mt in MEETING_TYPES.items() if mt.register_attendance],
-        )
-        .filter(Q(actual_start__gte=start) | Q(actual_start__isnull=True, planned_start__gte=start))
+        Meeting.objects.filter(from_since, meeting_type__in=registered)
         .filter(
-            Q(attendances__member_id__in=ids)
-            | Q(org_id__in=branches)
-            | Q(org__parent_id__in=branches)
+            Q(status__in=(MeetingStatus.PLANNED, MeetingStatus.HELD))
+            & (
+                Q(attendances__member_id__in=ids)
+                | Q(org_id__in=branches)
+                | Q(org__parent_id__in=branches)
+            )
+            | Q(
+                status=MeetingStatus.CONFIRMED,
+                attendances__member_id__in=ids,
+                attendances__outcome__in=MISSED,
+            )
         )
         .values("pk")
     )
+    now = _now(now)
     for meeting in (
         Meeting.objects.select_for_update()
         .select_related("org")
         .filter(pk__in=touched)
         .order_by("pk")
     ):
-        _resync_attendees(meeting)
+        if not meeting.is_locked:
+            _resync_attendees(meeting)
+            continue
+        due = {
+            pk for pk, _ in due_attendees(meeting.org, meeting.meeting_type, meeting_day(meeting))
+        }
+        withdrawn = list(
+            Attendance.objects.filter(meeting=meeting, member_id__in=ids, outcome__in=MISSED)
+            .exclude(member_id__in=due)
+            .order_by("member_id")
+        )
+        if not withdrawn:
+            continue
+        Amendment.objects.bulk_create(
+            Amendment(
+                meeting=meeting,
+                field=f"{ATTENDANCE_FIELD_PREFIX}{att.member_id}",
+                old_value=att.outcome,
+                new_value="",
+                reason=reason,
+                by=actor,
+                at=now,
+            )
+            for att in withdrawn
+        )
+        gone = [att.member_id for att in withdrawn]
+        Attendance.objects.filter(meeting=meeting, member_id__in=gone).delete()  # and make-ups
+        LeaveRequest.objects.filter(meeting=meeting, member_id__in=gone).delete()
+        compliance_services.refresh_for_meeting(meeting)
 
 
 def _drop_not_due(meeting: Meeting, attendances: list[Attendance]) -> list[Attendance]:

@@ -14,11 +14,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from zhibu.compliance import facts as facts_module
+from zhibu.compliance import services as compliance_services
 from zhibu.compliance.models import Obligation
 from zhibu.members.models import BranchTenure, MembershipEnd
 from zhibu.members.services import member_end, member_transfer, member_update
 from zhibu.orglife import selectors, services
-from zhibu.orglife.models import Attendance, LeaveRequest, Makeup, Meeting, Outcome
+from zhibu.orglife.models import Amendment, Attendance, LeaveRequest, Makeup, Meeting, Outcome
 from zhibu.orglife.tests.conftest import END, START, fresh
 from zhibu.orgs.models import Organization
 
@@ -110,10 +111,10 @@ def test_transfer_drops_the_leave_request_of_a_meeting_no_longer_owed(world, mee
     assert not LeaveRequest.objects.filter(meeting=meeting).exists()
 
 
-def test_transfer_leaves_confirmed_and_earlier_records_alone(world, meeting, clock):
-    """A meeting held before the transfer keeps the member's outcome and make-up; so does a
-    record confirmed before a transfer dated back over it (a locked record changes only by
-    amendment)."""
+def test_transfer_dated_back_over_a_confirmed_record(world, meeting, clock):
+    """A meeting held before the transfer day keeps the member's absence and make-up; in a
+    record confirmed before a transfer dated back over it, the absence is withdrawn by an
+    amendment that says why, with its make-up, and the findings follow at once."""
     earlier = services.meeting_schedule(
         actor=world.secretary,
         org=world.branch,
@@ -123,19 +124,44 @@ def test_transfer_leaves_confirmed_and_earlier_records_alone(world, meeting, clo
         planned_end=END - timedelta(days=20),
         late_entry_reason="会后补录",
     )
+    new = sibling_meeting(world)
     clock.move_to(END + timedelta(hours=1))
-    for m in (earlier, meeting):
+    for m, actor in ((earlier, world.secretary), (meeting, world.secretary)):
         services.meeting_record(
-            actor=world.secretary,
+            actor=actor,
             meeting=m,
             actual_start=m.planned_start,
             actual_end=m.planned_end,
             minutes="<p>记录</p>",
         )
-        services.record_confirm(actor=world.secretary, meeting=m)
-    member_transfer(member=world.other_member, branch=world.sibling, on=date(2026, 10, 1))
-    assert outcome_and_makeup(earlier, world.other_member) == (Outcome.ABSENT, True)
-    assert outcome_and_makeup(meeting, world.other_member) == (Outcome.ABSENT, True)
+        services.record_confirm(actor=actor, meeting=m)
+    confirm(world.sibling_secretary, new)
+    moved = world.other_member
+    october = {"member": moved, "rule_id": "organ_leave_approval", "period_key": "2026-10"}
+    assert Obligation.objects.get(org=world.branch, **october).status == "not_met"
+
+    member_transfer(actor=world.admin, member=moved, branch=world.sibling, on=date(2026, 10, 1))
+
+    assert outcome_and_makeup(earlier, moved) == (Outcome.ABSENT, True)
+    assert outcome_and_makeup(meeting, moved) == (None, False)
+    assert outcome_and_makeup(new, moved) == (None, False)  # nobody is added to a locked record
+    assert outcome_and_makeup(meeting, world.member) == (Outcome.ABSENT, True)
+    amendment = Amendment.objects.get(meeting=meeting)
+    assert (amendment.field, amendment.old_value, amendment.new_value, amendment.by) == (
+        f"attendance:{moved.pk}",
+        Outcome.ABSENT,
+        "",
+        world.admin,
+    )
+    assert (
+        amendment.reason == "组织关系转接：自 2026-10-01 起转入“第二党支部”，不是本次会议的应到人员"
+    )
+    assert not Amendment.objects.filter(meeting__in=[earlier, new]).exists()
+    # The member's October finding is filed again where their October now belongs (it moves
+    # with the next evaluation of the new branch; the old branch's refresh does not judge them).
+    compliance_services.refresh_for_meeting(new)
+    row = Obligation.objects.get(**october)
+    assert (row.org, row.status, row.numbers) == (world.sibling, "not_applicable", {"due": 0})
 
 
 def test_confirm_never_judges_a_member_not_due_that_day(world, meeting, clock):
@@ -214,11 +240,20 @@ def test_end_of_membership_closes_the_tenure_and_posts_and_keeps_history(world, 
     assert due_names(meeting) == ["李党员", "王党员"]
 
 
-def test_confirmed_record_stays_after_the_end_of_membership(world, meeting, clock):
+CONFIRMED_THEN_ENDED = [
+    # first day off the roster, outcome and make-up left, the amendment's reason (None: none)
+    (date(2026, 10, 13), (Outcome.ABSENT, True), None),
+    (MEETING_DAY, (None, False), "出党：自 2026-10-12 起不在册，不是本次会议的应到人员"),
+]
+
+
+@pytest.mark.parametrize(("on", "left", "reason"), CONFIRMED_THEN_ENDED)
+def test_end_of_membership_after_the_record_was_confirmed(world, meeting, clock, on, left, reason):
     clock.move_to(END + timedelta(hours=1))
     confirm(world.secretary, meeting)
-    member_end(member=world.other_member, on=date(2026, 10, 13), reason=MembershipEnd.EXPELLED)
-    assert outcome_and_makeup(meeting, world.other_member) == (Outcome.ABSENT, True)
+    member_end(member=world.other_member, on=on, reason=MembershipEnd.EXPELLED)
+    assert outcome_and_makeup(meeting, world.other_member) == left
+    assert list(Amendment.objects.values_list("reason", flat=True)) == ([reason] if reason else [])
 
 
 END_ERRORS = [
