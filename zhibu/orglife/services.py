@@ -293,37 +293,38 @@ def due_lists_follow(
     """
     ids = list(member_ids)
     start = timezone.make_aware(datetime.combine(since, time.min))
-    from_since = Q(actual_start__gte=start) | Q(actual_start__isnull=True, planned_start__gte=start)
+
+    def from_since(prefix: str = "") -> Q:
+        return Q(**{f"{prefix}actual_start__gte": start}) | Q(
+            **{f"{prefix}actual_start__isnull": True, f"{prefix}planned_start__gte": start}
+        )
+
     registered = [code for code, mt in MEETING_TYPES.items() if mt.register_attendance]
+    open_statuses = (MeetingStatus.PLANNED, MeetingStatus.HELD)
+    # Index-friendly halves, not one OR across joins: the members' own rows (by member), and
+    # the open meetings of the branches (and their party groups) they belong to from `since`.
+    theirs = set(
+        Attendance.objects.filter(from_since("meeting__"), member_id__in=ids)
+        .filter(
+            Q(meeting__status__in=open_statuses)
+            | Q(meeting__status=MeetingStatus.CONFIRMED, outcome__in=MISSED)
+        )
+        .values_list("meeting_id", flat=True)
+    )
     branches = (
         BranchTenure.objects.filter(member_id__in=ids)
         .filter(Q(end__isnull=True) | Q(end__gte=since))
         .values("branch_id")
     )
-    touched = (
-        Meeting.objects.filter(from_since, meeting_type__in=registered)
-        .filter(
-            Q(status__in=(MeetingStatus.PLANNED, MeetingStatus.HELD))
-            & (
-                Q(attendances__member_id__in=ids)
-                | Q(org_id__in=branches)
-                | Q(org__parent_id__in=branches)
-            )
-            | Q(
-                status=MeetingStatus.CONFIRMED,
-                attendances__member_id__in=ids,
-                attendances__outcome__in=MISSED,
-            )
-        )
-        .values("pk")
+    orgs = Organization.objects.filter(Q(pk__in=branches) | Q(parent_id__in=branches))
+    theirs.update(
+        Meeting.objects.filter(org_id__in=orgs.values("pk"), status__in=open_statuses)
+        .filter(from_since())
+        .values_list("pk", flat=True)
     )
+    touched = Meeting.objects.filter(pk__in=sorted(theirs), meeting_type__in=registered)
     now = _now(now)
-    for meeting in (
-        Meeting.objects.select_for_update()
-        .select_related("org")
-        .filter(pk__in=touched)
-        .order_by("pk")
-    ):
+    for meeting in touched.select_for_update().select_related("org").order_by("pk"):
         if not meeting.is_locked:
             _resync_attendees(meeting)
             continue
