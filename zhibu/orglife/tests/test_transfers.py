@@ -12,12 +12,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from zhibu.compliance import facts as facts_module
 from zhibu.compliance import services as compliance_services
 from zhibu.compliance.models import Obligation
 from zhibu.members.models import BranchTenure, MembershipEnd
 from zhibu.members.services import member_end, member_transfer, member_update
+from zhibu.members.tests.factories import MemberFactory
 from zhibu.orglife import selectors, services
 from zhibu.orglife.models import Amendment, Attendance, LeaveRequest, Makeup, Meeting, Outcome
 from zhibu.orglife.tests.conftest import END, START, fresh
@@ -286,3 +289,29 @@ def test_taking_a_member_off_the_roster_by_edit_updates_due_lists_from_today(wor
     assert due_names(meeting) == ["张书记", "李党员"]
     member_update(member=world.other_member, is_active=True)
     assert due_names(meeting) == ["张书记", "李党员", "王党员"]
+
+
+def test_transfer_queries_do_not_grow_with_the_roster(world, clock):
+    """The due lists follow with a fixed number of queries per open meeting, whatever the size
+    of the branches."""
+    counts = []
+    for extra in (0, 8):
+        with transaction.atomic():
+            for i in range(extra):
+                MemberFactory(name=f"新党员{i}", branch=world.branch, since=date(2020, 1, 1))
+                MemberFactory(name=f"他党员{i}", branch=world.sibling, since=date(2020, 1, 1))
+            old = services.meeting_schedule(
+                actor=world.secretary,
+                org=world.branch,
+                meeting_type="general_meeting",
+                topic="党员大会",
+                planned_start=START,
+                planned_end=END,
+            )
+            new = sibling_meeting(world)
+            with CaptureQueriesContext(connection) as ctx:
+                member_transfer(member=world.member, branch=world.sibling, on=MEETING_DAY)
+            counts.append(len(ctx.captured_queries))
+            assert len(due_names(old)) == 2 + extra and len(due_names(new)) == 3 + extra
+            transaction.set_rollback(True)
+    assert counts[0] == counts[1]
