@@ -15,6 +15,7 @@ import time_machine
 
 from zhibu.compliance.engine import evaluate
 from zhibu.core.periods import year
+from zhibu.members.services import member_transfer
 from zhibu.orglife import services
 from zhibu.orglife.models import Attendance, Makeup
 
@@ -27,12 +28,22 @@ def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=SH)
 
 
-def hold(w, day: date, minutes: int = 180, *, category: str = "political_study", leave=None):
-    """A party day scheduled three days ahead, held for `minutes`, recorded and confirmed.
+def hold(
+    w,
+    day: date,
+    minutes: int = 180,
+    *,
+    category: str = "political_study",
+    leave=None,
+    before=None,
+    ahead: int = 3,
+):
+    """A party day scheduled `ahead` days before, held for `minutes`, recorded and confirmed.
 
-    `leave`: a member who asked for leave the day before and was approved."""
+    `leave`: a member who asked for leave the day before and was approved. `before`: what
+    happens between scheduling and the meeting (a transfer)."""
     begin = at(day)
-    with time_machine.travel(begin - timedelta(days=3), tick=False):
+    with time_machine.travel(begin - timedelta(days=ahead), tick=False):
         meeting = services.meeting_schedule(
             actor=w.secretary,
             org=w.branch,
@@ -43,6 +54,8 @@ def hold(w, day: date, minutes: int = 180, *, category: str = "political_study",
             content_category=category,
             agenda="一、集中学习；二、交流研讨",
         )
+    if before is not None:
+        before()
     if leave is not None:
         with time_machine.travel(begin - timedelta(days=1), tick=False):
             request = services.leave_request(actor=leave.user, meeting=meeting, reason="出差")
@@ -60,6 +73,11 @@ def hold(w, day: date, minutes: int = 180, *, category: str = "political_study",
         )
         services.record_confirm(actor=w.secretary, meeting=meeting)
     return meeting
+
+
+def transfer(member, branch) -> None:
+    with time_machine.travel(at(D(2026, 9, 14), 17), tick=False):
+        member_transfer(member=member, branch=branch, on=D(2026, 9, 15))
 
 
 @pytest.fixture
@@ -80,9 +98,11 @@ def branch_year(world):
     hold(w, D(2026, 8, 4), 360)  # August: five half-days catch up again
     hold(w, D(2026, 8, 11), 360)
     hold(w, D(2026, 8, 25))
-    for month in (9, 10):
-        hold(w, D(2026, month, 8))
-        hold(w, D(2026, month, 22))
+    hold(w, D(2026, 9, 8))
+    # 王党员 moves to the sibling branch on 15 September, after the 22nd was scheduled.
+    hold(w, D(2026, 9, 22), ahead=21, before=lambda: transfer(w.other_member, w.sibling))
+    hold(w, D(2026, 10, 8))
+    hold(w, D(2026, 10, 22))
     # November: nothing held or scheduled yet, six days left.
     makeup = Makeup.objects.get(attendance__meeting=march, member=w.member)
     with time_machine.travel(at(D(2026, 4, 7), 20), tick=False):  # five days after its due date
@@ -183,3 +203,21 @@ def test_the_late_makeup_is_not_met_in_the_month_it_was_due(branch_year):
         and r.period.key == "2026-03"
     ]
     assert [r.status for r in leave] == ["met"]  # leave approved the day before excuses
+
+
+def test_a_member_transferred_after_scheduling_leaves_no_trace_in_the_old_branch(branch_year):
+    w = branch_year
+    moved = w.other_member
+    old = Attendance.objects.filter(meeting__org=w.branch, member=moved)
+    assert not old.filter(meeting__planned_start__date__gte=D(2026, 9, 15)).exists()
+    assert not Makeup.objects.filter(member=moved).exists()
+    assert set(old.values_list("outcome", flat=True)) == {"present"}
+    results = evaluate(w.branch, year(2026), NOW)
+    theirs = {
+        (r.rule.id, r.period.key): r.status
+        for r in results
+        if r.member_id == moved.pk and r.period.kind == "month"
+    }
+    # September is judged where they were on its last day; nothing of October on.
+    assert not any(key >= "2026-09" for _rule, key in theirs)
+    assert set(theirs.values()) <= {"met", "not_applicable"}
