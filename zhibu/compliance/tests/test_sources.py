@@ -21,7 +21,7 @@ JY = "《中国共产党党员教育管理工作条例》"
 JG = "《中国共产党党和国家机关基层组织工作条例》"
 DZ = "《中国共产党章程》"
 OWN = "本单位规定《机关党支部组织生活规定》"
-MARKERS = ("DOMAIN.md", "STYLE.md", "客户", "[P]", "[Q]", "[S]", "[U]", "§", "决定")
+MARKERS = ("DOMAIN.md", "STYLE.md", "客户", "[P]", "[Q]", "[S]", "[U]", "§", "决定2")
 # One cited document: 本单位规定 or a 《title》, then its articles (where confirmed).
 ARTICLE = "第[一二三四五六七八九十]+条"
 CITATION = re.compile(rf"(本单位规定)?《[^《》]+》({ARTICLE}(、{ARTICLE})*)?")
