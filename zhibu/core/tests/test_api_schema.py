@@ -58,7 +58,8 @@ def test_docs_page_uses_only_local_static_files():
     for ref in refs:
         assert ref.startswith("/static/drf_spectacular_sidecar/"), ref
         assert finders.find(ref.removeprefix("/static/")), ref
-    assert "cdn" not in html.lower()
+    # No address of a CDN (a bare "cdn" may occur inside the page's random CSRF token).
+    assert not re.search(r"//[^\"'\s]*cdn", html.lower())
     assert '"validatorUrl": null' in html
 
 
