@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -393,18 +396,52 @@ def test_bad_since_and_as_of_are_one_line_errors(db, command, args, message):
     assert str(error.value) == message
 
 
-def test_cli_names(monkeypatch):
+# ---- the console script ----------------------------------------------------------------------
+
+
+def test_cli_maps_zhibu_names_to_django_commands():
+    from zhibu.cli import command_name
+
+    assert command_name("check") == "compliance_check"
+    assert command_name("system-check") == "check"
+    assert command_name("import-roster") == "import_roster"
+    assert command_name("evaluate") == "evaluate"
+
+
+@pytest.mark.parametrize(
+    "typed,usage",
+    [("check", "usage: zhibu check "), ("import-roster", "usage: zhibu import-roster ")],
+)
+def test_help_names_the_command_as_typed(typed, usage, capsys):
     from zhibu import cli
 
-    seen = []
-    monkeypatch.setattr(
-        "django.core.management.execute_from_command_line", lambda argv: seen.append(argv)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([typed, "--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith(usage)
+
+
+def zhibu(*args: str, database: str, language: str = "zh-hans") -> subprocess.CompletedProcess:
+    env = os.environ | {"DATABASE_URL": database, "LANGUAGE_CODE": language}
+    return subprocess.run(
+        [sys.executable, "-m", "zhibu.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    cli.main(["check", "--period", "2026Q3"])
-    cli.main(["system-check"])
-    cli.main(["import-roster", "x.xlsx"])
-    assert seen == [
-        ["zhibu", "compliance_check", "--period", "2026Q3"],
-        ["zhibu", "check"],
-        ["zhibu", "import_roster", "x.xlsx"],
-    ]
+
+
+def test_an_unmigrated_database_is_one_line_not_a_traceback(tmp_path):
+    database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    for command in ("check", "evaluate"):
+        done = zhibu(command, database=database)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == "数据库尚未初始化，请先运行 zhibu migrate\n"
+        assert done.stdout == ""
+    done = zhibu("check", database=database, language="en")
+    assert done.stderr == "The database is not set up yet: run zhibu migrate first\n"
+    assert zhibu("migrate", "contenttypes", database=database).returncode == 0
+    done = zhibu("check", "--period", "2026-03", database=database)
+    assert done.returncode == 2
+    assert done.stderr == "数据库有尚未执行的迁移，请先运行 zhibu migrate\n"
