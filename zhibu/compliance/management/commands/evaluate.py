@@ -76,7 +76,8 @@ class Command(BaseCommand):
     def _as_of(self, as_of, since, workers) -> None:
         totals = evaluate_as_of(as_of=as_of, since=since, workers=workers)
         labels = dict(Status.choices)
-        counts = "，".join(f"{labels[s]} {n}" for s, n in totals["counts"].items())
+        separator = _("，")  # the list separator of the language: ", " in English
+        counts = separator.join(f"{labels[s]} {n}" for s, n in totals["counts"].items())
         self.stdout.write(
             _("截至 %(at)s：评估 %(roots)s 个顶级组织 %(evaluated)s 项（%(counts)s）；未保存")
             % {
