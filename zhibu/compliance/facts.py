@@ -228,7 +228,7 @@ def _status_as_of(row: dict, as_of: datetime) -> str:
     in the as-of view."""
     if row["confirmed_at"] is not None and row["confirmed_at"] <= as_of:
         return MeetingStatus.CONFIRMED
-    if row["updated_at"] <= as_of and row["status"] != MeetingStatus.CONFIRMED:
+    if row["updated_at"] <= as_of:
         return row["status"]
     return MeetingStatus.PLANNED
 

@@ -322,6 +322,16 @@ def test_fact_loader_keeps_only_what_was_recorded_by_the_instant(world):
     unconfirmed = recorded_party_day(branch, date(2026, 3, 5), created=before, confirmed=after)
     entered_later = recorded_party_day(branch, date(2026, 3, 6), created=after, confirmed=after)
     with time_machine.travel(before, tick=False):
+        held = Meeting.objects.create(  # recorded as held before the instant, unchanged since
+            org=branch,
+            meeting_type="party_day",
+            topic="学习",
+            planned_start=at(date(2026, 3, 9)),
+            planned_end=at(date(2026, 3, 9), "12:00"),
+            actual_start=at(date(2026, 3, 9)),
+            actual_end=at(date(2026, 3, 9), "12:00"),
+            status="held",
+        )
         absent = Attendance.objects.create(meeting=kept, member=member, outcome="absent")
         Makeup.objects.create(
             attendance=absent, member=member, due_date=date(2026, 4, 1), confirmed_at=after
@@ -352,10 +362,11 @@ def test_fact_loader_keeps_only_what_was_recorded_by_the_instant(world):
         kept.pk: "confirmed",
         unconfirmed.pk: "confirmed",
         entered_later.pk: "confirmed",
+        held.pk: "held",
     }
     assert makeups == [True] and reports == ["thought_report"]
     meetings, makeups, _leave, reports = loaded(as_of)
-    assert meetings == {kept.pk: "confirmed", unconfirmed.pk: "planned"}
+    assert meetings == {kept.pk: "confirmed", unconfirmed.pk: "planned", held.pk: "held"}
     assert makeups == [False] and reports == []
     Attendance.objects.create(meeting=unconfirmed, member=member, outcome="on_leave")
     assert loaded(None)[2][-1] == (unconfirmed.pk, "approved")
