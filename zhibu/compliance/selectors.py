@@ -627,7 +627,7 @@ def branch_live_status(
                 explanation=verdict.explanation,
                 pattern=verdict.pattern,
                 severity=getattr(rule, "severity", ""),
-                source=getattr(rule, "source", ""),
+                source=rule.source,
                 text=getattr(rule, "text_zh", ""),
                 period=rp,
                 next_step=next_step(rule, verdict, rp, today),

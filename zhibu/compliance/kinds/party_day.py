@@ -272,7 +272,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
     """
     types = _types(params)
     half = half_day_minutes(params)
-    flag = params.get("flag_minutes", 60)
+    flag = int(value(params, "flag_minutes"))
     held = [m for m in meetings_in(facts, period, types) if m.held]
     label = period_label(period)
     if not held:
@@ -297,11 +297,15 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
         "flag_minutes": flag,
         "min_minutes": min((m.duration_minutes for m in held if m.duration_minutes), default=None),
     }
+
+    def named(meetings: list[MeetingFact]) -> str:
+        return "、".join(f"{fmt_day(m.day)}（{m.duration_minutes} 分钟）" for m in meetings)
+
     if perfunctory:
         return verdict(
             Status.NOT_MET,
-            f"{label}：{len(held)} 次{type_names(types)}中 {len(perfunctory)} 次不足 "
-            f"{flag} 分钟（安排半天、不到一小时就结束，属走过场）",
+            f"{label}：{len(held)} 次{type_names(types)}中 {len(perfunctory)} 次不到 "
+            f"{flag} 分钟就结束，属走过场：{named(perfunctory)}；安排半天的须实际用满半天",
             Pattern.PERFUNCTORY,
             **numbers,
         )
@@ -310,17 +314,17 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
         return verdict(
             Status.NOT_MET,
             f"{label}：{len(held)} 次{type_names(types)}中 {len(short)} 次实际时长不足安排的时长"
-            f"（半天按 {hours} 小时计），不计入党日时间",
+            f"（半天按 {hours} 小时计）：{named(short)}，不计入党日时间",
             Pattern.TIME_SQUEEZED,
             **numbers,
         )
     if no_times:
-        status = (
-            Status.NOT_MET if any(m.status == "confirmed" for m in no_times) else Status.AT_RISK
-        )
+        confirmed = any(m.status == "confirmed" for m in no_times)
+        days = "、".join(fmt_day(m.day) for m in no_times)
         return verdict(
-            status,
-            f"{label}：{len(no_times)} 次{type_names(types)}未记录实际起止时间，无法核实时长",
+            Status.NOT_MET if confirmed else Status.AT_RISK,
+            f"{label}：{len(no_times)} 次{type_names(types)}未记录实际起止时间（{days}），"
+            f"无法核实时长{'' if confirmed else '；请在确认记录前补填起止时间'}",
             Pattern.PERFUNCTORY,
             **numbers,
         )

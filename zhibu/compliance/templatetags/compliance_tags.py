@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import template
 
+from zhibu.compliance import selectors
+from zhibu.compliance.forms import period_label
+from zhibu.core import periods
 from zhibu.orgs.permissions import Action, has_any, user_scope
 
 register = template.Library()
@@ -35,3 +38,15 @@ def compliance_menu(user) -> dict:
 def get_item(mapping, key):
     """`{{ row.cells|get_item:family }}` — dictionary lookup by a variable key."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def rule_name(rule_id: str) -> str:
+    """`{{ o.rule_id|rule_name }}` — the rule's Chinese name: a page never shows a rule id."""
+    return selectors.rule_name(rule_id)
+
+
+@register.filter
+def period_key_label(key: str) -> str:
+    """`{{ o.period_key|period_key_label }}` — 2026Q4 as 2026年第4季度."""
+    return period_label(periods.parse(key))
