@@ -297,10 +297,10 @@ def test_as_of_table_says_when_and_prints_each_red_items_next_step(enterprise):
     assert code == 1
     assert "截至 2026-03-01 23:59 已登记的记录" in out
     assert "    下一步：2026年2月已结束未达标：请在下期补足，并在记录中说明原因" in out
-    # no rule id, status or severity code: every column is its Chinese label (the sources'
-    # own markers are the profiles' to drop, issue 12 item 6)
-    for code in ("party_day_monthly", "not_met", "at_risk", "high"):
+    # no internal marker, rule id, status or severity code: every column is its Chinese label
+    for code in ("DOMAIN.md", "[P]", "[Q]", "[U]", "客户规则", "party_day_monthly", "not_met"):
         assert code not in out
+    assert "at_risk" not in out and "high" not in out
 
 
 def test_evaluate_as_of_counts_without_persisting(enterprise):
