@@ -118,13 +118,24 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def evaluate(org: Organization, period: Period, now: datetime | None = None) -> list[Result]:
-    """Verdicts for every branch × rule (and member × rule) under `org` in `period`."""
+def evaluate(
+    org: Organization,
+    period: Period,
+    now: datetime | None = None,
+    *,
+    as_of: datetime | None = None,
+) -> list[Result]:
+    """Verdicts for every branch × rule (and member × rule) under `org` in `period`.
+
+    With `as_of`, the view at that instant: `now` is `as_of` and only the facts recorded by
+    then are loaded (facts.load), so a past day's verdicts can be reproduced."""
     with _collector_paused():
-        return _evaluate(org, period, now)
+        return _evaluate(org, period, as_of or now, as_of)
 
 
-def _evaluate(org: Organization, period: Period, now: datetime | None) -> list[Result]:
+def _evaluate(
+    org: Organization, period: Period, now: datetime | None, as_of: datetime | None
+) -> list[Result]:
     now = now or timezone.now()
     if period.kind == "ytd":
         now = min(now, period.end - timedelta(microseconds=1))
@@ -164,7 +175,7 @@ def _evaluate(org: Organization, period: Period, now: datetime | None) -> list[R
 
     from zhibu.compliance import facts as facts_module
 
-    store = facts_module.load(org, orgs, window_first, last)
+    store = facts_module.load(org, orgs, window_first, last, as_of)
 
     # Which members belong to each branch, per rule period (transfers move obligations).
     assigned = _assign(store, [rp for ps in plan.values() for rp in ps], today)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Value, When
@@ -32,6 +32,7 @@ from zhibu.orglife.models import (
     Attendance,
     DiscussionEntry,
     LeaveRequest,
+    LeaveStatus,
     Makeup,
     Meeting,
     MeetingStatus,
@@ -220,8 +221,44 @@ class FactStore:
         return best.branch_id if best else None
 
 
-def load(root: Organization, orgs: list[Organization], first: date, last: date) -> FactStore:
-    """All facts under `root` (whose organizations are `orgs`) for the days first..last."""
+def _status_as_of(row: dict, as_of: datetime) -> str:
+    """A meeting's status at `as_of`, from its record times: confirmed if it was confirmed by
+    then; its present status if the row has not changed since (updated_at); else planned —
+    no record says when a meeting became held, so a record confirmed later counts for nothing
+    in the as-of view."""
+    if row["confirmed_at"] is not None and row["confirmed_at"] <= as_of:
+        return MeetingStatus.CONFIRMED
+    if row["updated_at"] <= as_of:
+        return row["status"]
+    return MeetingStatus.PLANNED
+
+
+def _meeting_as_of(row: dict, as_of: datetime) -> None:
+    """Set a meeting row back to what was recorded at `as_of` (see _status_as_of): a meeting
+    not yet held then had no real times, and a notice sent later was not yet sent."""
+    row["status"] = _status_as_of(row, as_of)
+    if row["status"] == MeetingStatus.PLANNED:
+        row["actual_start"] = row["actual_end"] = None
+    if row["notice_sent_at"] is not None and row["notice_sent_at"] > as_of:
+        row["notice_sent_at"] = None
+
+
+def load(
+    root: Organization,
+    orgs: list[Organization],
+    first: date,
+    last: date,
+    as_of: datetime | None = None,
+) -> FactStore:
+    """All facts under `root` (whose organizations are `orgs`) for the days first..last.
+
+    With `as_of`, only what had been recorded by that instant (`zhibu check --as-of`): each
+    record is filtered by its own time — meetings by created_at (cancelled only from
+    cancelled_at, held only once confirmed, see _status_as_of), procedure steps by done_on,
+    leave by requested_at (pending until decided_at), make-ups by created_at (open until
+    confirmed_at), thought reports by submitted_at, work reports by created_at. Tenures and
+    members keep no record time, so transfers are read as they stand; attendance outcomes
+    count only at meetings held by then, so they need no time of their own."""
     branches = {o.pk: o for o in orgs if o.kind == OrgKind.BRANCH}
     groups: dict[int, list[int]] = defaultdict(list)
     branch_of_org: dict[int, int] = {pk: pk for pk in branches}
@@ -245,27 +282,33 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
         return subtree_q(root.path, f"{org_field}__path")
 
     window = _in_window("", first, last)
-    meeting_qs = (
-        Meeting.objects.filter(of_subtree("org"))
-        .filter(window)
-        .exclude(status=MeetingStatus.CANCELLED)
-    )
+    cancelled = Q(status=MeetingStatus.CANCELLED)
+    recorded = Q()
+    if as_of is not None:
+        cancelled &= Q(cancelled_at__isnull=True) | Q(cancelled_at__lte=as_of)
+        recorded = Q(created_at__lte=as_of)
+    meeting_qs = Meeting.objects.filter(of_subtree("org"), window, recorded).exclude(cancelled)
+    as_of_fields = ("confirmed_at", "updated_at") if as_of is not None else ()
 
     # 1. meetings
     rows = list(
-        meeting_qs.values(*MEETING_FIELDS).annotate(
+        meeting_qs.values(*MEETING_FIELDS, *as_of_fields).annotate(
             has_agenda=_filled("agenda"),
             has_materials=_filled("materials"),
             has_minutes=_filled("minutes"),
             has_lecturer=_filled("lecturer"),
         )
     )
+    if as_of is not None:
+        for row in rows:
+            _meeting_as_of(row, as_of)
     ids_sub = meeting_qs.values("id")
     # 2. procedure steps, 3. discussion counts
     steps: dict[int, set[str]] = defaultdict(set)
-    for meeting_id, code in ProcedureStep.objects.filter(meeting__in=ids_sub).values_list(
-        "meeting_id", "code"
-    ):
+    step_qs = ProcedureStep.objects.filter(meeting__in=ids_sub)
+    if as_of is not None:
+        step_qs = step_qs.filter(done_on__lte=local_day(as_of))
+    for meeting_id, code in step_qs.values_list("meeting_id", "code"):
         steps[meeting_id].add(code)
     discussion = dict(
         DiscussionEntry.objects.filter(meeting__in=ids_sub)
@@ -344,11 +387,16 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     here = Q(meeting_id__in=meeting_qs.values("id"))  # leave: literal ids made it a seq scan
     elsewhere = Q(member_id__in=member_sub) & ~Exists(meeting_qs.filter(pk=OuterRef("meeting_id")))
     leave_fields = ("meeting_id", "member_id", "status", "requested_at", "decided_at")
-    leave_rows = LeaveRequest.objects.filter(here).values_list(*leave_fields)
+    asked = Q(requested_at__lte=as_of) if as_of is not None else Q()
+    leave_rows = LeaveRequest.objects.filter(here, asked).values_list(*leave_fields)
     leave_rows = leave_rows.union(
-        LeaveRequest.objects.filter(elsewhere).values_list(*leave_fields), all=True
+        LeaveRequest.objects.filter(elsewhere, asked).values_list(*leave_fields), all=True
     )
     leaves = {(row[0], row[1]): row[2:] for row in leave_rows}
+    if as_of is not None:  # a decision taken later was still pending then
+        for key, (_status, requested, decided) in leaves.items():
+            if decided is not None and decided > as_of:
+                leaves[key] = (LeaveStatus.PENDING, requested, None)
     by_branch = store.attendances_by_branch
     by_member = store.attendances_by_member
     members = store.members
@@ -372,12 +420,15 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
     away_ids = {row[0] for row in away}
     if away_ids:
         which = list(away_ids) if len(away_ids) <= LITERAL_IDS else away_qs.values("meeting_id")
-        elsewhere_meetings = {
-            row["id"]: _meeting_fact(row)
-            for row in Meeting.objects.filter(window, id__in=which)
-            .exclude(status=MeetingStatus.CANCELLED)
-            .values(*MEETING_FIELDS)
-        }
+        elsewhere_rows = list(
+            Meeting.objects.filter(window, recorded, id__in=which)
+            .exclude(cancelled)
+            .values(*MEETING_FIELDS, *as_of_fields)
+        )
+        if as_of is not None:
+            for row in elsewhere_rows:
+                _meeting_as_of(row, as_of)
+        elsewhere_meetings = {row["id"]: _meeting_fact(row) for row in elsewhere_rows}
         for meeting_id, member_id, outcome in away:
             m = elsewhere_meetings.get(meeting_id)
             if m is not None:
@@ -387,20 +438,19 @@ def load(root: Organization, orgs: list[Organization], first: date, last: date) 
                 )
 
     # 7. make-ups of the subtree's members
-    for row in Makeup.objects.filter(member_id__in=member_sub, due_date__gte=first).values(
-        "member_id", "attendance__meeting_id", "due_date", "confirmed_at"
-    ):
+    makeup_qs = Makeup.objects.filter(member_id__in=member_sub, due_date__gte=first)
+    if as_of is not None:
+        makeup_qs = makeup_qs.filter(created_at__lte=as_of)
+    for row in makeup_qs.values("member_id", "attendance__meeting_id", "due_date", "confirmed_at"):
+        done = row["confirmed_at"]
+        if as_of is not None and done is not None and done > as_of:
+            done = None  # confirmed later: still open then
         store.makeups_by_member.setdefault(row["member_id"], []).append(
-            MakeupFact(
-                row["member_id"],
-                row["attendance__meeting_id"],
-                row["due_date"],
-                row["confirmed_at"],
-            )
+            MakeupFact(row["member_id"], row["attendance__meeting_id"], row["due_date"], done)
         )
 
     # 8. reports, when a reports app provides them
-    store.reports = _load_reports(of_subtree("org"), member_sub, first, last)
+    store.reports = _load_reports(of_subtree("org"), member_sub, first, last, as_of)
     return store
 
 
@@ -408,15 +458,21 @@ def _by_member_and_start(row: dict) -> tuple:
     return row["member_id"], row["start"]
 
 
-def _load_reports(of_subtree: Q, member_sub, first: date, last: date):
+def _load_reports(
+    of_subtree: Q, member_sub, first: date, last: date, as_of: datetime | None = None
+):
     """Submitted thought reports and presented work reports as ReportFacts (two queries);
-    None when no reports app is installed, so member_report rules say "no data source"."""
+    None when no reports app is installed, so member_report rules say "no data source".
+    With `as_of`, only those submitted (thought) or entered (work) by then."""
     models = reports_models()
     if models is None:
         return None
     thought, work = models
+    submitted = Q(submitted_at__lte=as_of) if as_of is not None else Q()
+    entered = Q(created_at__lte=as_of) if as_of is not None else Q()
     out = []
     for row in thought.objects.filter(
+        submitted,
         member_id__in=member_sub,
         status__in=("submitted", "reviewed"),
         submitted_at__gte=local_midnight(first),
@@ -424,7 +480,7 @@ def _load_reports(of_subtree: Q, member_sub, first: date, last: date):
     ).values("member_id", "submitted_at"):
         out.append(ReportFact(row["member_id"], local_day(row["submitted_at"]), "thought_report"))
     for row in work.objects.filter(
-        of_subtree, presented_on__gte=first, presented_on__lte=last
+        of_subtree, entered, presented_on__gte=first, presented_on__lte=last
     ).values("org_id", "presented_on"):
         out.append(ReportFact(None, row["presented_on"], "work_report", org_id=row["org_id"]))
     return out

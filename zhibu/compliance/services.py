@@ -86,11 +86,16 @@ def _existing(org: Organization, keys: set[str], results: list[Result]) -> dict[
 
 
 @transaction.atomic
-def persist(org: Organization, results: list[Result], now: datetime) -> dict:
+def persist(
+    org: Organization, results: list[Result], now: datetime, *, quiet_before: date | None = None
+) -> dict:
     """Upsert Obligation rows for `results` and write StatusChange rows for changes.
 
     Set-based: one query reads the current rows as tuples, unchanged results are skipped by
-    comparing tuples, and only new and changed rows are written (bulk create / bulk update)."""
+    comparing tuples, and only new and changed rows are written (bulk create / bulk update).
+    A brand-new obligation whose period ended before `quiet_before` is history being filled
+    in (a first `zhibu evaluate --since`): it is written without a status change, so nobody
+    is told months later about a period long closed; changes of existing rows still are."""
     keys = {r.period.key for r in results}
     existing = _existing(org, keys, results) if keys else {}
     to_create: list[tuple[tuple, Obligation]] = []
@@ -112,7 +117,7 @@ def persist(org: Organization, results: list[Result], now: datetime) -> dict:
         )
         if row is None:
             to_create.append((key, ob))
-            if r.status in ANNOUNCE_NEW:
+            if r.status in ANNOUNCE_NEW and not (quiet_before and r.period.last < quiet_before):
                 changes.append((key, "", r.status))
             continue
         ob.pk = row[0]
@@ -149,21 +154,33 @@ def persist(org: Organization, results: list[Result], now: datetime) -> dict:
     }
 
 
-def obligations_refresh(*, org: Organization, period: Period, now: datetime | None = None) -> dict:
-    """Evaluate `org`'s subtree for `period` and persist what changed (set-based)."""
+def obligations_refresh(
+    *,
+    org: Organization,
+    period: Period,
+    now: datetime | None = None,
+    quiet_before: date | None = None,
+) -> dict:
+    """Evaluate `org`'s subtree for `period` and persist what changed (set-based; see
+    persist for `quiet_before`)."""
     now = now or timezone.now()
-    return persist(org, evaluate(org, period, now), now)
+    return persist(org, evaluate(org, period, now), now, quiet_before=quiet_before)
 
 
 def obligations_refresh_tree(
-    *, org: Organization, period: Period, now: datetime | None = None, workers: int = 1
+    *,
+    org: Organization,
+    period: Period,
+    now: datetime | None = None,
+    workers: int = 1,
+    quiet_before: date | None = None,
 ) -> dict:
     """obligations_refresh for a subtree of any size: chunk by chunk (engine.chunks), so
     memory stays bounded at province scale, in `workers` processes side by side.
 
     Each chunk is evaluated and persisted in its own transaction."""
     now = now or timezone.now()
-    summaries = map_chunks(_refresh_chunk, org, period, now, workers=workers)
+    summaries = map_chunks(_refresh_chunk, org, period, now, quiet_before, workers=workers)
     totals: dict = {"chunks": len(summaries), "evaluated": 0, "created": 0, "updated": 0}
     totals.update(changes=0, counts=dict.fromkeys(Status.values, 0))
     for summary in summaries:
@@ -174,8 +191,10 @@ def obligations_refresh_tree(
     return totals
 
 
-def _refresh_chunk(pk: int, period: Period, now: datetime) -> dict:
-    return obligations_refresh(org=Organization.objects.get(pk=pk), period=period, now=now)
+def _refresh_chunk(pk: int, period: Period, now: datetime, quiet_before: date | None) -> dict:
+    return obligations_refresh(
+        org=Organization.objects.get(pk=pk), period=period, now=now, quiet_before=quiet_before
+    )
 
 
 def _branch_for(meeting) -> Organization | None:
@@ -206,25 +225,77 @@ def refresh_for_meeting(meeting, *, since: date | None = None) -> None:
     obligations_refresh(org=branch, period=span)
 
 
-def evaluate_due(*, now: datetime | None = None, workers: int | None = None) -> dict:
+def due_spans(today: date, since: date | None = None) -> list[Period]:
+    """The spans evaluate_due refreshes on `today`: from the previous month (or the month of
+    `since`, when earlier) to the end of the current month, one span per calendar year.
+
+    Each span selects every rule's own periods overlapping it (engine.rule_periods), and a
+    year's periods never cross into the next, so the spans together give each period once;
+    split by year, a chunk holds at most one year of facts however far back `since` goes."""
+    current = month(today.year, today.month)
+    prev_day = current.first - timedelta(days=1)
+    first = month(prev_day.year, prev_day.month).first
+    if since is not None:
+        first = min(first, date(since.year, since.month, 1))
+    return [
+        Period("span", max(first, date(y, 1, 1)), min(current.last, date(y, 12, 31)))
+        for y in range(first.year, today.year + 1)
+    ]
+
+
+def evaluate_due(
+    *, now: datetime | None = None, workers: int | None = None, since: date | None = None
+) -> dict:
     """Refresh what is due for every root: the current month (with its quarter, half and
     year) and the previous one, so periods whose deadline just passed flip to not_met.
     Chunk by chunk, in `workers` processes (default ZHIBU_EVALUATE_WORKERS), see
-    obligations_refresh_tree."""
+    obligations_refresh_tree.
+
+    With `since`, every period from that month on as well (`zhibu evaluate --since 2025-01`,
+    the demo at build), so past months, the year view and the trend hold real rows. Periods
+    before the previous month are filled in quietly (see persist); a late record for one of
+    them refreshes it at once (refresh_for_meeting), not through this sweep."""
     now = now or timezone.now()
     workers = workers or settings.ZHIBU_EVALUATE_WORKERS
     today = local_date(now)
-    current = month(today.year, today.month)
-    prev_day = current.first - timedelta(days=1)
-    # One evaluation over both months: each rule's own periods overlapping them, once.
-    span = Period("span", month(prev_day.year, prev_day.month).first, current.last)
+    spans = due_spans(today, since)
+    quiet_before = due_spans(today)[0].first  # where the sweep's own window begins
     totals: dict = {"roots": 0, "evaluated": 0, "created": 0, "updated": 0, "changes": 0}
     for root in Organization.objects.filter(parent__isnull=True, is_active=True).order_by("path"):
         totals["roots"] += 1
-        summary = obligations_refresh_tree(org=root, period=span, now=now, workers=workers)
-        for k in ("evaluated", "created", "updated", "changes"):
-            totals[k] += summary[k]
+        for span in spans:
+            summary = obligations_refresh_tree(
+                org=root, period=span, now=now, workers=workers, quiet_before=quiet_before
+            )
+            for k in ("evaluated", "created", "updated", "changes"):
+                totals[k] += summary[k]
     return totals
+
+
+def evaluate_as_of(
+    *, as_of: datetime, since: date | None = None, workers: int | None = None
+) -> dict:
+    """What evaluate_due would find at `as_of` from the facts recorded by then
+    (`zhibu evaluate --as-of`), counted and not persisted: stored obligations drive
+    notifications, so they stay those of the present."""
+    workers = workers or settings.ZHIBU_EVALUATE_WORKERS
+    totals: dict = {"roots": 0, "evaluated": 0, "counts": dict.fromkeys(Status.values, 0)}
+    spans = due_spans(local_date(as_of), since)
+    for root in Organization.objects.filter(parent__isnull=True, is_active=True).order_by("path"):
+        totals["roots"] += 1
+        for span in spans:
+            for counts in map_chunks(_count_chunk, root, span, as_of, workers=workers):
+                for status, n in counts.items():
+                    totals["counts"][status] += n
+                    totals["evaluated"] += n
+    return totals
+
+
+def _count_chunk(pk: int, period: Period, as_of: datetime) -> dict[str, int]:
+    counts = dict.fromkeys(Status.values, 0)
+    for r in evaluate(Organization.objects.get(pk=pk), period, as_of=as_of):
+        counts[r.status] += 1
+    return counts
 
 
 @transaction.atomic

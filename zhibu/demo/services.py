@@ -64,7 +64,7 @@ def demo_build(
         _story_overdue_makeup(now)
         timings.append(("一年组织生活记录", _time.perf_counter() - t1))
     t2 = _time.perf_counter()
-    derive(now)
+    derive(now, since=history_since(year.first))
     timings.append(("合规评估和提醒", _time.perf_counter() - t2))
     return DemoResult(county=county, counts=counts, timings=timings)
 
@@ -108,13 +108,23 @@ def _story_overdue_makeup(now: datetime) -> None:
     )
 
 
-def derive(now: datetime) -> None:
-    """Everything that follows from the records: obligations and the reminders they cause
-    (what the worker would do in its first minute), so the demo opens complete."""
+def history_since(first_recorded: date) -> date:
+    """The first month whose every period the demo's records cover: January of the first
+    calendar year recorded in full (the records begin on `first_recorded`), so no period is
+    judged on months the demo never wrote."""
+    if first_recorded == date(first_recorded.year, 1, 1):
+        return first_recorded
+    return date(first_recorded.year + 1, 1, 1)
+
+
+def derive(now: datetime, *, since: date | None = None) -> None:
+    """Everything that follows from the records: obligations — every period from the month
+    of `since` on, so past months, the year view and the trend are real — and the reminders
+    they cause (what the worker would do in its first minute), so the demo opens complete."""
     from zhibu.compliance.services import evaluate_due
     from zhibu.notify.planners import run_planners
 
-    evaluate_due(now=now)
+    evaluate_due(now=now, since=since)
     run_planners(now)
 
 

@@ -77,6 +77,23 @@ def test_build_is_fast(built):
     assert built[1] < 30
 
 
+def test_every_period_of_the_year_is_evaluated_at_build(demo):
+    """The history since January is persisted, so past months, the year view and the trend
+    show real rows; nothing before January, whose months the demo only partly records."""
+    from zhibu.compliance.models import Obligation, StatusChange
+
+    keys = set(Obligation.objects.values_list("period_key", flat=True))
+    months = {f"2026-{m:02d}" for m in range(1, 12)}
+    assert {k for k in keys if len(k) == 7} == months
+    assert {"2026Q1", "2026Q2", "2026Q3", "2026Q4", "2026H1", "2026H2", "2026"} <= keys
+    assert not {k for k in keys if k.startswith("2025")}
+    closed = Obligation.objects.filter(period_key="2026-03", member__isnull=True)
+    assert closed.filter(status="met").count() > closed.exclude(status="met").count() > 0
+    # Months before October are filled in quietly: no status change for the notify worker.
+    old = StatusChange.objects.filter(obligation__period_last__lt=date(2026, 10, 1))
+    assert StatusChange.objects.exists() and not old.exists()
+
+
 def test_county_shape(demo):
     branches = Organization.objects.filter(kind=OrgKind.BRANCH)
     assert 28 <= branches.count() <= 34
