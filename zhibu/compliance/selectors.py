@@ -31,7 +31,14 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhibu.compliance.models import Obligation
+from zhibu.compliance import lights
+from zhibu.compliance.lights import Light, light
+from zhibu.compliance.models import (
+    Obligation,
+    display_status_sql,
+    ended_q,
+    light_q,
+)
 from zhibu.compliance.verdicts import Pattern, Status
 from zhibu.core import periods
 from zhibu.core.periods import Period
@@ -49,8 +56,8 @@ FAMILIES: dict[str, Any] = {
     "procedure": _("程序"),
     "activity": _("活跃度"),
 }
-# Worst first: a cell shows the worst status among its obligations.
-STATUS_ORDER = (Status.NOT_MET, Status.AT_RISK, Status.MET, Status.NOT_APPLICABLE)
+# Worst first: the worst status among a cell's obligations (its colour is its light).
+STATUS_ORDER = (Status.NOT_MET, Status.AT_RISK, Status.OPEN, Status.MET, Status.NOT_APPLICABLE)
 FAILING = (Status.NOT_MET, Status.AT_RISK)
 _FAILING_VALUES = frozenset(s.value for s in FAILING)
 _DAY = timedelta(days=1)
@@ -182,10 +189,15 @@ def oversight_roots(*, user) -> list[Organization]:
 
 @dataclass
 class Cell:
-    counts: dict[str, int] = field(default_factory=dict)
+    """Obligations of one table cell, counted by displayed status and by light."""
 
-    def add(self, status: str, n: int) -> None:
+    counts: dict[str, int] = field(default_factory=dict)
+    lights: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, severity: str, n: int) -> None:
         self.counts[status] = self.counts.get(status, 0) + n
+        lamp = str(light(status, severity))
+        self.lights[lamp] = self.lights.get(lamp, 0) + n
 
     @property
     def total(self) -> int:
@@ -204,10 +216,19 @@ class Cell:
         return ""
 
     @property
+    def light(self) -> str:
+        """The cell's colour (lights.worst): severity decides; hints never colour it."""
+        return lights.worst(self.lights)
+
+    @property
+    def hints(self) -> int:
+        return self.lights.get(Light.HINT, 0)
+
+    @property
     def label(self) -> str:
-        if not self.status:
+        if not self.light:
             return "—"
-        return str(Status(self.status).label)
+        return str(Light(self.light).label)
 
     @property
     def applicable(self) -> int:
@@ -251,35 +272,45 @@ class Dashboard:
 
     @property
     def status_summary(self) -> dict[str, int]:
-        """How many rows are green / yellow / red / grey (not applicable or no data) overall."""
-        out = {"met": 0, "at_risk": 0, "not_met": 0, "grey": 0}
+        """How many rows are green / open / yellow / red / grey (not applicable or no data)
+        overall, by the light rule; `hints` counts the 提示 obligations, which colour nothing."""
+        out = {"green": 0, "open": 0, "yellow": 0, "red": 0, "grey": 0}
         for row in self.rows:
-            status = row.overall.status
-            out[status if status in out else "grey"] += 1
-        return out
+            out[row.overall.light or Light.GREY] += 1
+        return out | {"hints": sum(row.overall.hints for row in self.rows)}
 
 
 def compliance_dashboard(
-    *, user, org: Organization, period: Period, by: str = "branch"
+    *,
+    user,
+    org: Organization,
+    period: Period,
+    by: str = "branch",
+    today: date | None = None,
 ) -> Dashboard:
     """The traffic-light table for `org`'s subtree: two queries, whatever the subtree's size.
 
     by="branch": one row per branch under `org`; by="child": one row per direct child, its
-    whole subtree rolled up (for large trees).
+    whole subtree rolled up (for large trees). Counts are of the displayed status (derived
+    from the stored one and `today`); colours follow the light rule (lights.light).
     """
+    keys = period_keys(period)
+    shown = display_status_sql(ended_q(today or periods.local_date(), keys))
     base = visible_to(
         user,
         Action.OVERSEE,
-        Obligation.objects.filter(subtree_q(org.path, "org__path"), period_q(period)),
+        Obligation.objects.filter(subtree_q(org.path, "org__path"), period_key__in=keys),
     )
     if by == "child":
         key_len = len(org.path) + SEGMENT
-        grouped = base.annotate(row_key=Substr("org__path", 1, key_len)).values_list(
-            "row_key", "rule_id", "family", "status", "pattern"
+        grouped = base.annotate(row_key=Substr("org__path", 1, key_len), shown=shown).values_list(
+            "row_key", "rule_id", "family", "shown", "pattern", "severity"
         )
         key_field: Field = CharField()
     else:
-        grouped = base.values_list("org_id", "rule_id", "family", "status", "pattern")
+        grouped = base.annotate(shown=shown).values_list(
+            "org_id", "rule_id", "family", "shown", "pattern", "severity"
+        )
         key_field = BigIntegerField()
     # COUNT(*) and only the grouped columns, so the aggregate is an index-only scan of
     # obligation_dashboard_idx. The latest evaluation is one more row (UNION ALL, still one
@@ -287,7 +318,7 @@ def compliance_dashboard(
     # the whole scan.
     text = Value(None, output_field=CharField())
     latest = (
-        base.values(k=Value(None, output_field=key_field), r=text, f=text, s=text, p=text)
+        base.values(k=Value(None, output_field=key_field), r=text, f=text, s=text, p=text, v=text)
         .annotate(n=Count("*"), last=Max("evaluated_at"))
         .order_by()
     )
@@ -298,16 +329,16 @@ def compliance_dashboard(
     )
 
     evaluated_at = None
-    by_cell: dict[tuple[Any, str, str], int] = defaultdict(int)
-    by_rule: dict[tuple[str, str], int] = defaultdict(int)
+    by_cell: dict[tuple[Any, str, str, str], int] = defaultdict(int)
+    by_rule: dict[tuple[str, str, str], int] = defaultdict(int)
     rule_family: dict[str, str] = {}
     pattern_counts: dict[str, int] = defaultdict(int)
-    for key, rule_id, family, status, pattern, n, last in aggregated:
+    for key, rule_id, family, status, pattern, severity, n, last in aggregated:
         if rule_id is None:  # the UNION's row (rule_id is never NULL in a group)
             evaluated_at = last
             continue
-        by_cell[key, family, status] += n
-        by_rule[rule_id, status] += n
+        by_cell[key, family, status, severity] += n
+        by_rule[rule_id, status, severity] += n
         if rule_id not in rule_family:
             rule_family[rule_id] = family
         if pattern and status in _FAILING_VALUES:
@@ -316,16 +347,16 @@ def compliance_dashboard(
     cells: dict[Any, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
     overall: dict[Any, Cell] = defaultdict(Cell)
     totals = Cell()
-    for (key, family, status), n in by_cell.items():
-        cells[key][family].add(status, n)
-        overall[key].add(status, n)
-        totals.add(status, n)
+    for (key, family, status, severity), n in by_cell.items():
+        cells[key][family].add(status, severity, n)
+        overall[key].add(status, severity, n)
+        totals.add(status, severity, n)
     per_rule: dict[str, RuleSummary] = {
         rule_id: RuleSummary(rule_id, rule_name(rule_id), family, Cell())
         for rule_id, family in rule_family.items()
     }
-    for (rule_id, status), n in by_rule.items():
-        per_rule[rule_id].cell.add(status, n)
+    for (rule_id, status, severity), n in by_rule.items():
+        per_rule[rule_id].cell.add(status, severity, n)
 
     fields = ("pk", "name", "path", "kind")
     if by == "child":
@@ -378,25 +409,31 @@ def compliance_dashboard(
 
 @dataclass
 class TrendPoint:
+    """One month of the trend: branches by the light of their monthly obligations."""
+
     key: str
     label: str
     orgs: int  # branches with an applicable monthly obligation
-    met: int
-    at_risk: int
-    not_met: int
+    green: int
+    open: int
+    yellow: int
+    red: int
 
     @property
-    def met_share(self) -> float:
-        return round(100 * self.met / self.orgs, 1) if self.orgs else 0.0
+    def green_share(self) -> float:
+        return round(100 * self.green / self.orgs, 1) if self.orgs else 0.0
 
 
-def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPoint]:
+def compliance_trend(
+    *, user, org: Organization, period: Period, today: date | None = None
+) -> list[TrendPoint]:
     """Per month up to the end of `period` (at most 12): how many branches met every monthly rule.
 
-    One grouped query. A branch is met in a month when it has an applicable monthly obligation
-    and none at risk or not met.
+    One grouped query. A branch's month takes the worst light of its monthly obligations (the
+    dashboard's rule: displayed status and severity; hints leave it green).
     """
-    last = min(period.last, periods.local_date())
+    today = today or periods.local_date()
+    last = min(period.last, today)
     end_month = periods.containing("month", last)
     months: list[Period] = []
     m = end_month
@@ -406,7 +443,10 @@ def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPo
         m = periods.containing("month", m.first - _DAY)
     months.reverse()
     keys = [m.key for m in months]
-    failing = Q(status__in=FAILING)
+    ended = ended_q(today, keys)
+    red = light_q(Light.RED, ended)
+    yellow = red | light_q(Light.YELLOW, ended)
+    not_green = yellow | light_q(Light.OPEN, ended)
     rows = (
         visible_to(
             user,
@@ -418,23 +458,25 @@ def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPo
         .values("period_key")
         .annotate(
             orgs=Count("org_id", distinct=True, filter=~Q(status=Status.NOT_APPLICABLE)),
-            failing=Count("org_id", distinct=True, filter=failing),
-            not_met=Count("org_id", distinct=True, filter=Q(status=Status.NOT_MET)),
+            red=Count("org_id", distinct=True, filter=red),
+            yellow=Count("org_id", distinct=True, filter=yellow),
+            not_green=Count("org_id", distinct=True, filter=not_green),
         )
         .order_by()
     )
     by_key = {r["period_key"]: r for r in rows}
     out = []
     for p in months:
-        r = by_key.get(p.key) or {"orgs": 0, "failing": 0, "not_met": 0}
+        r = by_key.get(p.key) or {"orgs": 0, "red": 0, "yellow": 0, "not_green": 0}
         out.append(
             TrendPoint(
                 key=p.key,
                 label=f"{p.first.year}-{p.first.month:02d}",
                 orgs=r["orgs"],
-                met=max(r["orgs"] - r["failing"], 0),
-                at_risk=r["failing"] - r["not_met"],
-                not_met=r["not_met"],
+                green=max(r["orgs"] - r["not_green"], 0),
+                open=r["not_green"] - r["yellow"],
+                yellow=r["yellow"] - r["red"],
+                red=r["red"],
             )
         )
     return out

@@ -74,10 +74,11 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "trend": trend,
         "trend_data": {
             "labels": [p.label for p in trend],
-            "met": [p.met for p in trend],
-            "at_risk": [p.at_risk for p in trend],
-            "not_met": [p.not_met for p in trend],
-            "share": [p.met_share for p in trend],
+            "green": [p.green for p in trend],
+            "open": [p.open for p in trend],
+            "yellow": [p.yellow for p in trend],
+            "red": [p.red for p in trend],
+            "share": [p.green_share for p in trend],
         },
     }
     template = "compliance/_board.html" if request.headers.get("HX-Request") else None

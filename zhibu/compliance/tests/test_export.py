@@ -71,7 +71,7 @@ def test_export_matches_the_table_on_screen(client, world, now):
         "—",
         "—",
         "—",
-        "有风险 1/2",
+        "需关注 1/2",
         "—",
         "—",
     ]
@@ -128,4 +128,4 @@ def test_table_rows_helper_is_what_the_export_writes(world, now):
         user=world.admin, org=world.committee, period=periods.parse("2026-10")
     )
     assert header_row(board)[:2] == ["支部", "总体"]
-    assert table_rows(board)[1][:3] == ["第二党支部", "有风险", "有风险"]
+    assert table_rows(board)[1][:3] == ["第二党支部", "需关注", "需关注"]

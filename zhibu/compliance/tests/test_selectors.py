@@ -50,7 +50,14 @@ def test_dashboard_counts_subtree_only_with_worst_status_per_cell(world, now):
     assert board.pattern_counts == {"time_squeezed": 1, "perfunctory": 1}
     assert board.evaluated_at == later
     assert board.branch_count == 2
-    assert board.status_summary == {"met": 0, "at_risk": 1, "not_met": 1, "grey": 0}
+    assert board.status_summary == {
+        "green": 0,
+        "open": 0,
+        "yellow": 1,
+        "red": 1,
+        "grey": 0,
+        "hints": 0,
+    }
     by_rule = {r.rule_id: r.cell.counts for r in board.rules}
     assert by_rule["organ_party_day_monthly"] == {"met": 1, "at_risk": 1}
 
@@ -193,12 +200,12 @@ def test_trend_counts_branches_per_month(world, now):
     )
     assert [p.key for p in trend][:1] == ["2026-01"]
     assert trend[-1].key == "2026-10"  # no future months
-    by = {p.key: (p.orgs, p.met, p.at_risk, p.not_met) for p in trend}
-    assert by["2026-08"] == (2, 2, 0, 0)
-    assert by["2026-09"] == (2, 1, 0, 1)
-    assert by["2026-10"] == (1, 0, 1, 0)
-    assert by["2026-01"] == (0, 0, 0, 0)
-    assert next(p for p in trend if p.key == "2026-09").met_share == 50.0
+    by = {p.key: (p.orgs, p.green, p.open, p.yellow, p.red) for p in trend}
+    assert by["2026-08"] == (2, 2, 0, 0, 0)
+    assert by["2026-09"] == (2, 1, 0, 0, 1)
+    assert by["2026-10"] == (1, 0, 0, 1, 0)
+    assert by["2026-01"] == (0, 0, 0, 0, 0)
+    assert next(p for p in trend if p.key == "2026-09").green_share == 50.0
 
 
 def test_obligation_list_permission_matrix(world, now):
@@ -288,3 +295,101 @@ def test_next_step_speaks_each_kinds_numbers():
     )
     report = Verdict("at_risk", "…", {"reports": 0, "required": 1})
     assert selectors.next_step(assembly, report, q4, day) == "本季度还需提交 1 次汇报，剩余 67 天"
+
+
+@pytest.mark.parametrize(
+    ("severity", "light", "text", "summary"),
+    [
+        ("low", "green", "达标 1/2 · 提示 1", {"green": 2, "yellow": 0, "red": 0, "hints": 1}),
+        ("medium", "yellow", "需关注 1/2", {"green": 1, "yellow": 1, "red": 0, "hints": 0}),
+        ("high", "red", "未达标 1/2", {"green": 1, "yellow": 0, "red": 1, "hints": 0}),
+        ("critical", "red", "未达标 1/2", {"green": 1, "yellow": 0, "red": 1, "hints": 0}),
+    ],
+)
+def test_severity_decides_the_branch_light(world, now, severity, light, text, summary):
+    from zhibu.compliance.exports import cell_text
+
+    make_obligation(world.branch, period_key="2026-09", status="met")
+    make_obligation(
+        world.branch,
+        "party_lecture_quarterly",
+        family="meetings",
+        period_key="2026-09",
+        status="not_met",
+        pattern="content_missing",
+        severity=severity,
+    )
+    make_obligation(world.sibling, period_key="2026-09", status="met")  # green either way
+    board = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=periods.parse("2026Q3")
+    )
+    first = next(r for r in board.rows if r.org_id == world.branch.pk)
+    assert first.overall.status == "not_met"  # the worst status is still counted as such
+    assert first.cells["meetings"].light == first.overall.light == light
+    assert cell_text(first.overall) == text
+    got = board.status_summary
+    assert {k: got[k] for k in summary} == summary
+    assert board.totals.light == light
+
+
+def test_a_stored_at_risk_of_last_month_displays_not_met(world, now):
+    """The worker has not run since September: its at_risk and open rows read as not_met."""
+    make_obligation(world.branch, period_key="2026-09", status="at_risk", pattern="time_squeezed")
+    make_obligation(
+        world.sibling,
+        "committee_meeting_monthly",
+        family="meetings",
+        period_key="2026-09",
+        status="open",
+        severity="medium",
+    )
+    make_obligation(world.branch, period_key="2026-10", status="open")
+    make_obligation(world.sibling, period_key="2026-10", status="at_risk", severity="high")
+
+    sept = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=periods.parse("2026-09")
+    )
+    assert [r.overall.counts for r in sept.rows] == [{"not_met": 1}, {"not_met": 1}]
+    assert [r.overall.light for r in sept.rows] == ["red", "yellow"]  # high, medium
+    assert sept.pattern_counts == {"time_squeezed": 1}
+
+    octo = selectors.compliance_dashboard(user=world.admin, org=world.committee, period=OCT)
+    assert [r.overall.counts for r in octo.rows] == [{"open": 1}, {"at_risk": 1}]
+    assert [r.overall.light for r in octo.rows] == ["open", "yellow"]
+    assert octo.status_summary["open"] == 1
+    by_rule = {r.rule_id: r.cell.counts for r in octo.rules}
+    assert by_rule == {"organ_party_day_monthly": {"open": 1, "at_risk": 1}}
+
+    # one day after October ends, the same stored rows read not_met
+    later = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=OCT, today=date(2026, 11, 1)
+    )
+    assert [r.overall.counts for r in later.rows] == [{"not_met": 1}, {"not_met": 1}]
+    on_the_last_day = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=OCT, today=date(2026, 10, 31)
+    )
+    assert [r.overall.counts for r in on_the_last_day.rows] == [{"open": 1}, {"at_risk": 1}]
+
+
+def test_trend_follows_the_light_rule(world, now):
+    make_obligation(world.branch, period_key="2026-08", status="met")
+    make_obligation(
+        world.branch,
+        "committee_meeting_monthly",
+        family="meetings",
+        period_key="2026-08",
+        status="not_met",
+        severity="low",  # a hint: the branch stays green
+    )
+    make_obligation(world.sibling, period_key="2026-08", status="not_met", severity="medium")
+    make_obligation(world.branch, period_key="2026-09", status="at_risk")  # stale → red
+    make_obligation(world.sibling, period_key="2026-09", status="open", severity="medium")
+    make_obligation(world.branch, period_key="2026-10", status="open")
+    make_obligation(world.sibling, period_key="2026-10", status="at_risk", severity="low")
+    trend = selectors.compliance_trend(
+        user=world.admin, org=world.committee, period=periods.year(2026)
+    )
+    by = {p.key: (p.orgs, p.green, p.open, p.yellow, p.red) for p in trend}
+    assert by["2026-08"] == (2, 1, 0, 1, 0)
+    assert by["2026-09"] == (2, 0, 0, 1, 1)  # the medium open of September reads not_met
+    assert by["2026-10"] == (2, 1, 1, 0, 0)

@@ -67,10 +67,10 @@ def test_dashboard_shows_evaluation_time_and_table(client, world, now):
     res = get(client, world.admin, reverse("compliance:dashboard", args=[world.committee.pk]))
     body = res.content.decode()
     assert "数据评估于 2026-10-25 10:00" in body
-    assert 'class="cell status-bg-at_risk"' in body
+    assert 'class="cell light-yellow"' in body
     assert "vendor/echarts/echarts.min.js" in body
     assert "cdn" not in body.lower()
-    assert res.context["table"][0][1][0] == ("达标", "met")
+    assert res.context["table"][0][1][0] == ("达标", "green")
 
 
 def test_dashboard_bad_period_is_explained_not_500(client, world, now):
@@ -320,3 +320,19 @@ def test_pages_with_the_real_engine(client, world, now):
     assert first.cells["party_day"].total == len(live_party_day)
     client.logout()
     assert get(client, world.member_user, reverse("compliance:mine")).status_code == 200
+
+
+def test_dashboard_colours_by_severity_and_counts_hints(client, world, now):
+    make_obligation(world.branch, status="not_met", severity="low", pattern="content_missing")
+    make_obligation(world.sibling, status="not_met", severity="medium")
+    make_obligation(world.sibling, "organ_party_day_yearly", period_key="2026", status="open")
+    res = get(client, world.admin, reverse("compliance:dashboard", args=[world.committee.pk]))
+    body = res.content.decode()
+    rows = {row.name: cells for row, cells in res.context["table"]}
+    assert rows["第一党支部"][0] == ("达标 · 提示 1", "green")
+    assert rows["第二党支部"][0] == ("需关注 0/2", "yellow")
+    assert '<td class="cell light-green">达标 · 提示 1</td>' in body
+    assert "另有 1 项提示：次要规则未达标或有风险，不影响支部颜色。" in body
+    assert '<div class="summary light-open" data-light="open"><strong>0</strong>' in body
+    assert '<div class="summary light-yellow" data-light="yellow"><strong>1</strong>' in body
+    assert '<span class="dot light-open"></span>进行中' in body  # open has its own colour
