@@ -37,9 +37,11 @@ from zhibu.compliance.models import (
     Obligation,
     display_status_sql,
     ended_q,
+    exception_rank_sql,
     light_q,
+    light_sql,
 )
-from zhibu.compliance.verdicts import Pattern, Status
+from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core import periods
 from zhibu.core.periods import Period
 from zhibu.members.models import Member
@@ -69,25 +71,14 @@ _DAY = timedelta(days=1)
 @lru_cache(maxsize=1)
 def rule_catalog() -> dict[str, Any]:
     """Every rule of every shipped profile by id (name, text, source), for labels and links."""
-    try:
-        from zhibu.compliance.rules import load_profiles
-    except ImportError:  # the engine is not installed yet
-        return {}
-    profiles = load_profiles()
-    values = profiles.values() if isinstance(profiles, dict) else profiles
-    out: dict[str, Any] = {}
-    for profile in values:
-        rules = getattr(profile, "rules", profile)
-        if isinstance(rules, dict):
-            rules = rules.values()
-        for rule in rules:
-            out.setdefault(rule.id, rule)
-    return out
+    from zhibu.compliance.rules import load_profiles
+
+    return {rule.id: rule for profile in load_profiles().values() for rule in profile.rules}
 
 
 def rule_name(rule_id: str) -> str:
     rule = rule_catalog().get(rule_id)
-    return getattr(rule, "name_zh", "") or rule_id
+    return rule.name_zh if rule is not None else rule_id
 
 
 # --------------------------------------------------------------------------- scoping
@@ -485,30 +476,93 @@ def compliance_trend(
 # --------------------------------------------------------------------------- drill-downs
 
 
+QUIET = (Status.MET, Status.NOT_APPLICABLE)  # hidden in drill-downs unless asked for
+
+
+def with_display(qs: QuerySet[Obligation], today: date) -> QuerySet[Obligation]:
+    """Adds `shown` (the displayed status) and `light` to each row, exceptions first.
+
+    Exceptions first means red, yellow, open, then hints (lights.exception_rank); rows of
+    equal rank keep the order the caller gives after it (tree order, never a ranking).
+    """
+    ended = ended_q(today)
+    return qs.annotate(shown=display_status_sql(ended), light=light_sql(ended)).alias(
+        exception_rank=exception_rank_sql(ended)
+    )
+
+
+@dataclass
+class Drilldown:
+    """Rows of a drill-down, exceptions first; met and not-applicable rows only on request."""
+
+    rows: QuerySet[Obligation]
+    hidden: int  # met and not-applicable rows left out (0 when everything is shown)
+    everything: bool
+
+
+def _drilldown(qs: QuerySet[Obligation], today: date, everything: bool, *order: str) -> Drilldown:
+    rows = with_display(qs, today).order_by("exception_rank", *order)
+    if everything:
+        return Drilldown(rows=rows, hidden=0, everything=True)
+    # met and not_applicable never change when displayed, so the stored column decides.
+    return Drilldown(
+        rows=rows.exclude(status__in=QUIET),
+        hidden=qs.filter(status__in=QUIET).count(),
+        everything=False,
+    )
+
+
 def rule_obligations(
-    *, user, org: Organization, rule_id: str, period: Period
-) -> QuerySet[Obligation]:
-    """One rule across `org`'s subtree, in tree order (never ranked)."""
-    return (
-        visible_to(
-            user,
-            Action.OVERSEE,
-            Obligation.objects.filter(
-                subtree_q(org.path, "org__path"), period_q(period), rule_id=rule_id
-            ),
-        )
-        .select_related("org", "member")
-        .order_by("org__path", "member__name", "member_id", "period_first")
+    *,
+    user,
+    org: Organization,
+    rule_id: str,
+    period: Period,
+    today: date | None = None,
+    everything: bool = False,
+) -> Drilldown:
+    """One rule across `org`'s subtree: exceptions first, then tree order (never ranked)."""
+    qs = visible_to(
+        user,
+        Action.OVERSEE,
+        Obligation.objects.filter(
+            subtree_q(org.path, "org__path"), period_q(period), rule_id=rule_id
+        ),
+    ).select_related("org", "member")
+    return _drilldown(
+        qs,
+        today or periods.local_date(),
+        everything,
+        "org__path",
+        "member__name",
+        "member_id",
+        "period_first",
     )
 
 
-def member_obligations(*, user, member: Member, period: Period) -> QuerySet[Obligation]:
+def member_obligations(
+    *,
+    user,
+    member: Member,
+    period: Period,
+    today: date | None = None,
+    everything: bool = False,
+) -> Drilldown:
     """Persisted obligations of one member (the caller has resolved `member` through scope)."""
-    return (
-        obligation_list(user=user)
-        .filter(period_q(period), member=member)
-        .order_by("period_first", "rule_id")
+    qs = obligation_list(user=user).filter(period_q(period), member=member)
+    return _drilldown(qs, today or periods.local_date(), everything, "period_first", "rule_id")
+
+
+def obligation_next_step(obligation: Obligation, today: date) -> str:
+    """`next_step` for a stored row, judged by its displayed status today."""
+    verdict = Verdict(
+        status=obligation.display_status(today),
+        explanation=obligation.explanation,
+        numbers=obligation.numbers or {},
+        pattern=obligation.pattern,
     )
+    rule = rule_catalog().get(obligation.rule_id)
+    return next_step(rule, verdict, periods.parse(obligation.period_key), today)
 
 
 @dataclass
@@ -557,6 +611,15 @@ class LiveItem:
     member_id: int | None = None
     member_name: str = ""
 
+    @property
+    def light(self) -> str:
+        return light(self.status, self.severity)
+
+    @property
+    def quiet(self) -> bool:
+        """Met or not applicable: listed only when the user asks for everything."""
+        return self.status in QUIET
+
 
 def _days_left(period: Period, today: date) -> int:
     return max((period.last - today).days + 1, 0)
@@ -575,29 +638,43 @@ def _meeting_names(rule: Any) -> str:
 def next_step(rule: Any, verdict: Any, period: Period, today: date) -> str:
     """What to do next, in plain words, e.g. "本月还需安排 1 个半天党日，剩余 6 天".
 
-    Reads the numbers each rule kind reports (units/target_units, held/required, missing
-    types, groups short, reports); anything else falls back to the verdict's explanation.
+    A verdict that states its own next step (`numbers["next_step"]`) is taken as it is.
+    Otherwise reads the numbers each rule kind reports (units/target_units/needed_units and
+    the year's pace gap, held/required/needed, missing types, groups short, reports); anything
+    else falls back to the verdict's explanation. Days left are counted from `today`, so a
+    stored row reads right when shown.
     """
     if verdict.status in (Status.MET, Status.NOT_APPLICABLE):
         return ""
     n = verdict.numbers or {}
+    if n.get("next_step"):
+        return str(n["next_step"])
     left = _days_left(period, today)
     scope = SCOPE_WORDS.get(period.kind, "本期")
     names = _meeting_names(rule) or getattr(rule, "name_zh", "") or ""
+    gap = n.get("pace_gap_units") or 0
     if left == 0:
+        year_end = date(period.last.year, 12, 31)
+        if gap > 0 and today <= year_end:
+            return (
+                f"年度进度落后 {gap:g} 个半天{names or '党日'}：请在{year_end.year}年12月31日前补足"
+            )
         return f"{period_text(period)}已结束未达标：请在下期补足，并在记录中说明原因"
     tail = f"，剩余 {left} 天"
     if "target_units" in n and "units" in n:  # party-day time in half-day units
-        need = n["target_units"] - n["units"]
+        need = n.get("needed_units", n["target_units"] - n["units"])
         planned = n.get("scheduled_units", 0)
+        pace = f"，补足年度进度需 {gap:g} 个半天" if gap > need else ""
         if need > planned:
-            return f"{scope}还需安排 {need - planned:g} 个半天{names or '党日'}{tail}"
+            return f"{scope}还需安排 {need - planned:g} 个半天{names or '党日'}{pace}{tail}"
         if need > 0:
-            return f"按计划足额开展已安排的 {planned:g} 个半天{names or '党日'}即可达标{tail}"
+            return f"按计划足额开展已安排的 {planned:g} 个半天{names or '党日'}即可达标{pace}{tail}"
+        if gap > 0:
+            return f"补足年度进度还需 {gap:g} 个半天{names or '党日'}{tail}"
     if "groups_short" in n and n["groups_short"]:
         return f"{scope}还有 {n['groups_short']} 个党小组需召开{names}{tail}"
     if "held" in n and "required" in n:
-        need = n["required"] - n["held"]
+        need = n.get("needed", n["required"] - n["held"])
         planned = n.get("scheduled", 0)
         if need > planned:
             return f"{scope}还需安排 {need - planned} 次{names}{tail}"
@@ -657,20 +734,20 @@ def branch_live_status(
         if wanted is not None and res.member_id not in wanted:
             continue
         rule, verdict = res.rule, res.verdict
-        rp = getattr(res, "period", None) or period
+        rp = res.period
         items.append(
             LiveItem(
                 rule_id=rule.id,
-                name=getattr(rule, "name_zh", rule.id),
+                name=rule.name_zh,
                 family=rule.family,
                 family_label=str(FAMILIES.get(rule.family, rule.family)),
                 status=verdict.status,
                 status_label=str(Status(verdict.status).label),
                 explanation=verdict.explanation,
                 pattern=verdict.pattern,
-                severity=getattr(rule, "severity", ""),
-                source=getattr(rule, "source", ""),
-                text=getattr(rule, "text_zh", ""),
+                severity=rule.severity,
+                source=rule.source,
+                text=rule.text_zh,
                 period=rp,
                 next_step=next_step(rule, verdict, rp, today),
                 numbers=dict(verdict.numbers or {}),
@@ -679,13 +756,23 @@ def branch_live_status(
                 member_name=names.get(res.member_id, "") if res.member_id else "",
             )
         )
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
-    # Rules worst first; member rows by rule, then roster name — never ranked by result.
+    # Exceptions first (red, yellow, open, hints, then met); within each, branch rules by
+    # rule and member rows by rule, then roster name — never ranked by result.
     items.sort(
         key=lambda i: (
-            (1, 0, i.rule_id, i.member_name, i.member_id)
-            if i.member_id
-            else (0, order.get(i.status, 9), i.rule_id, "", 0)
+            i.member_id is not None,
+            lights.exception_rank(i.status, i.severity),
+            i.rule_id,
+            i.member_name,
+            i.member_id or 0,
         )
     )
     return items
+
+
+def exceptions_only(items: list[LiveItem], everything: bool) -> tuple[list[LiveItem], int]:
+    """(the items to list, how many met/not-applicable ones were left out)."""
+    if everything:
+        return items, 0
+    shown = [i for i in items if not i.quiet]
+    return shown, len(items) - len(shown)

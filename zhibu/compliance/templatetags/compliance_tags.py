@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django import template
 
+from zhibu.compliance.forms import period_label
+from zhibu.compliance.selectors import obligation_next_step, rule_name
+from zhibu.compliance.verdicts import Status
+from zhibu.core import periods
 from zhibu.orgs.permissions import Action, has_any, user_scope
 
 register = template.Library()
@@ -35,3 +39,27 @@ def compliance_menu(user) -> dict:
 def get_item(mapping, key):
     """`{{ row.cells|get_item:family }}` — dictionary lookup by a variable key."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A status value (e.g. an annotated displayed status) as its Chinese label."""
+    return str(Status(value).label)
+
+
+@register.filter
+def period_key_label(key: str) -> str:
+    """A stored period key ("2026Q4") as users read it ("2026年第4季度")."""
+    return period_label(periods.parse(key))
+
+
+@register.filter
+def next_step(obligation, today):
+    """`{{ o|next_step:today }}` — what to do next for a stored obligation, judged today."""
+    return obligation_next_step(obligation, today)
+
+
+@register.filter
+def rule_label(rule_id: str) -> str:
+    """A rule id as the rule's Chinese name (never the id itself on a page)."""
+    return rule_name(rule_id)

@@ -393,3 +393,61 @@ def test_trend_follows_the_light_rule(world, now):
     assert by["2026-08"] == (2, 1, 0, 1, 0)
     assert by["2026-09"] == (2, 0, 0, 1, 1)  # the medium open of September reads not_met
     assert by["2026-10"] == (2, 1, 1, 0, 0)
+
+
+def test_next_step_prefers_the_verdicts_own_and_reads_the_pace():
+    oct_ = periods.parse("2026-10")
+    day = date(2026, 10, 26)
+    party_day = type("R", (), {"params": {"types": ["party_day"]}, "name_zh": "党日"})()
+    own = Verdict(
+        "at_risk", "…", {"units": 0, "target_units": 2, "next_step": "请先补录 10 月 9 日的党日"}
+    )
+    assert selectors.next_step(party_day, own, oct_, day) == "请先补录 10 月 9 日的党日"
+    behind = Verdict(
+        "at_risk",
+        "…",
+        {
+            "units": 0,
+            "target_units": 2,
+            "needed_units": 2,
+            "scheduled_units": 0,
+            "pace_gap_units": 4,
+        },
+    )
+    assert selectors.next_step(party_day, behind, oct_, day) == (
+        "本月还需安排 2 个半天主题党日，补足年度进度需 4 个半天，剩余 6 天"
+    )
+    month_done = Verdict(
+        "open", "…", {"units": 2, "target_units": 2, "needed_units": 0, "pace_gap_units": 2}
+    )
+    assert selectors.next_step(party_day, month_done, oct_, day) == (
+        "补足年度进度还需 2 个半天主题党日，剩余 6 天"
+    )
+    closed = Verdict("not_met", "…", {"units": 2, "target_units": 2, "pace_gap_units": 2})
+    assert selectors.next_step(party_day, closed, periods.parse("2026-09"), day) == (
+        "年度进度落后 2 个半天主题党日：请在2026年12月31日前补足"
+    )
+    assembly = type("R", (), {"params": {"types": ["general_meeting"]}, "name_zh": "大会"})()
+    needed = Verdict("at_risk", "…", {"held": 0, "required": 1, "scheduled": 1, "needed": 1})
+    assert selectors.next_step(assembly, needed, periods.parse("2026Q4"), day) == (
+        "按时召开已安排的 1 次支部党员大会即可达标，剩余 67 天"
+    )
+
+
+def test_obligation_next_step_reads_the_displayed_status(world, now):
+    stale = make_obligation(world.branch, period_key="2026-09", status="at_risk")
+    fresh = make_obligation(
+        world.branch,
+        period_key="2026-10",
+        status="at_risk",
+        numbers={"units": 1, "target_units": 2, "scheduled_units": 0},
+    )
+    met = make_obligation(world.sibling, status="met")
+    today = NOW.date()
+    assert selectors.obligation_next_step(stale, today) == (
+        "2026年9月已结束未达标：请在下期补足，并在记录中说明原因"
+    )
+    assert selectors.obligation_next_step(fresh, today) == (
+        "本月还需安排 1 个半天主题党日，剩余 7 天"
+    )
+    assert selectors.obligation_next_step(met, today) == ""
