@@ -21,7 +21,7 @@ from functools import reduce
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, CharField, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from zhibu.compliance import lights
@@ -62,9 +62,10 @@ def displayed_q(status: str, ended: Q) -> Q:
 
 
 def display_status_sql(ended: Q) -> Case:
-    """The displayed status as a column, e.g. to GROUP BY."""
+    """The displayed status as a column, e.g. to GROUP BY; just `status` when nothing ended."""
     return Case(
-        *[When(displayed_q(s, ended), then=Value(s.value)) for s in Status],
+        When(Q(status__in=STALE) & ended, then=Value(Status.NOT_MET.value)),
+        default=F("status"),
         output_field=CharField(),
     )
 
