@@ -74,6 +74,7 @@ class MeetingType:
     categories: tuple[str, ...] = field(default_factory=lambda: tuple(ContentCategory.values))
     org_kinds: tuple[str, ...] = ("branch",)  # where such a meeting is held
     register_attendance: bool = True
+    verb: str = "召开"  # how explanations say it is done: 召开支委会, 开展主题党日, 上党课
 
 
 S = Step
@@ -116,6 +117,7 @@ MEETING_TYPES: dict[str, MeetingType] = {
             Attendees.WHOLE_BRANCH,
             steps=(S("lecture", "讲授党课"), S("discussion", "课后讨论交流")),
             record_fields=("topic", "lecturer", "materials", "discussion"),
+            verb="上",
         ),
         MeetingType(
             MeetingTypeCode.PARTY_DAY,
@@ -124,6 +126,7 @@ MEETING_TYPES: dict[str, MeetingType] = {
             steps=(S("theme", "确定主题和内容"), S("follow_up", "会后跟进落实")),
             record_fields=("topic", "content_category", "minutes"),
             counts_party_day=True,
+            verb="开展",
         ),
         MeetingType(
             MeetingTypeCode.ORG_LIFE_MEETING,
@@ -160,6 +163,7 @@ MEETING_TYPES: dict[str, MeetingType] = {
                 S("assembly_decision", "党员大会审议"),
             ),
             record_fields=("topic", "minutes"),
+            verb="组织",
         ),
         MeetingType(
             MeetingTypeCode.HEART_TALK,
@@ -167,6 +171,7 @@ MEETING_TYPES: dict[str, MeetingType] = {
             Attendees.PAIR,
             record_fields=("topic",),
             register_attendance=False,
+            verb="开展",
         ),
     )
 }

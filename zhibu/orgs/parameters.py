@@ -32,6 +32,16 @@ PARAMETERS: dict[str, Parameter] = {
     p.key: p
     for p in (
         Parameter(
+            "flag_minutes",
+            60,
+            _("走过场判定时长"),
+            _("分钟"),
+            ORGAN_RULES,
+            1,
+            240,
+            +1,
+        ),
+        Parameter(
             "warn_days_month",
             10,
             _("月度提前预警天数"),

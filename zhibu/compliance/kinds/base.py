@@ -368,11 +368,22 @@ def _exempt_verdict() -> Verdict:
     return na("年老体弱党员，活动和学习不作硬性要求（教育管理条例第二十三条）", exempt=True)
 
 
+def open_status(short: bool, days_left: int, warn: int, behind: bool = False) -> str:
+    """The status of a period that has not ended and is not yet met.
+
+    `open` (进行中) unless what is held plus what is scheduled falls short (`short`) AND
+    either the period ends within the rule's warning window (`warn` days, from the
+    parameter registry) or, for paced rules, the year is already behind its pace."""
+    if short and (behind or days_left <= warn):
+        return Status.AT_RISK
+    return Status.OPEN
+
+
 # ---- verdict builders -----------------------------------------------------------------------
 
 
 def verdict(status: str, explanation: str, pattern: str = "", **numbers) -> Verdict:
-    if status in (Status.MET, Status.NOT_APPLICABLE):
+    if status in (Status.MET, Status.NOT_APPLICABLE, Status.OPEN):
         pattern = ""
     return Verdict(status=str(status), explanation=explanation, numbers=numbers, pattern=pattern)
 
@@ -385,6 +396,35 @@ def fmt_days(units: float) -> str:
     """Half-day units as days: 1 → '0.5 天', 2 → '1 天'."""
     days = units / 2
     return f"{int(days)} 天" if days == int(days) else f"{days:g} 天"
+
+
+def fmt_units(units: int) -> str:
+    """Half-day units as people say them: 1 → '1 个半天'."""
+    return f"{units} 个半天"
+
+
+def fmt_day(day: date) -> str:
+    """A calendar day as '3月12日' (explanations always name the period's year first)."""
+    return f"{day.month}月{day.day}日"
+
+
+def fmt_date(day: date) -> str:
+    """A deadline with its year: '2026年12月15日'."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def type_phrase(types: Iterable[str]) -> str:
+    """What doing the meetings is called: '召开支部党员大会', '开展主题党日', '上党课'."""
+    return _type_phrase(tuple(types))
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_phrase(types: tuple[str, ...]) -> str:
+    from zhibu.orglife.meeting_types import MEETING_TYPES
+
+    verbs = {MEETING_TYPES[t].verb for t in types if t in MEETING_TYPES}
+    verb = verbs.pop() if len(verbs) == 1 else "开展"
+    return verb + _type_names(types)
 
 
 def type_names(types: Iterable[str]) -> str:

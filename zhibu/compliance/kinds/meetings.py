@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from zhibu.compliance.kinds.base import (
     Facts,
+    fmt_day,
     founding_gate,
     is_over,
     meetings_in,
     na,
+    open_status,
     period_label,
     prorated,
     remaining_days,
     scheduled_in,
     type_names,
+    type_phrase,
     verdict,
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
+from zhibu.orgs.parameters import warning_days
 
 
 def _committee_gate(params: dict, facts: Facts) -> Verdict | None:
@@ -40,7 +44,10 @@ def min_count(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
     types = params["types"]
     required = prorated(params.get("count", 1), facts, period)
     pattern = params.get("pattern", Pattern.CONTENT_MISSING)
-    label, names = period_label(period), type_names(types)
+    label, phrase = period_label(period), type_phrase(types)
+    over = is_over(period, now)
+    days = 0 if over else remaining_days(period, now)
+    warn = warning_days(params, period.kind)
 
     def counts(m) -> bool:
         if not m.held:
@@ -57,57 +64,82 @@ def min_count(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
         for m in meetings_in(facts, period, types):
             if counts(m) and m.org_id in held_by_group:
                 held_by_group[m.org_id] += 1
+        planned_by_group = dict.fromkeys(facts.party_group_ids, 0)
+        for m in scheduled_in(facts, period, now, types):
+            if m.org_id in planned_by_group:
+                planned_by_group[m.org_id] += 1
         short = sorted(g for g, n in held_by_group.items() if n < required)
         numbers = {
             "groups": len(held_by_group),
             "groups_short": len(short),
             "required": required,
             "short_group_ids": short,
+            "remaining_days": days,
         }
         if not short:
             return verdict(
                 Status.MET,
-                f"{label}{len(held_by_group)} 个党小组均已召开{names}（每组至少 {required} 次）",
+                f"{label}：{len(held_by_group)} 个党小组均已{phrase}（每组至少 {required} 次）",
                 **numbers,
             )
         text = (
-            f"{label}{len(held_by_group)} 个党小组中有 {len(short)} 个未达到{names} {required} 次"
+            f"{label}：{len(held_by_group)} 个党小组中有 {len(short)} 个{phrase}不足 {required} 次"
         )
-        if is_over(period, now):
-            return verdict(Status.NOT_MET, text, pattern, **numbers)
-        days = remaining_days(period, now)
-        return verdict(Status.AT_RISK, f"{text}；尚余 {days} 天", pattern, **numbers)
+        if over:
+            return verdict(
+                Status.NOT_MET, f"{text}，期限（{fmt_day(period.last)}）已过", pattern, **numbers
+            )
+        uncovered = [g for g in short if held_by_group[g] + planned_by_group[g] < required]
+        status = open_status(bool(uncovered), days, warn)
+        return verdict(
+            status,
+            f"{text}；还需{phrase}的党小组 {len(short)} 个（其中 {len(uncovered)} 个尚未安排），"
+            f"尚余 {days} 天",
+            pattern,
+            **numbers,
+        )
 
     held = sum(1 for m in meetings_in(facts, period, types) if counts(m))
     scheduled = len(scheduled_in(facts, period, now, types))
-    over = is_over(period, now)
-    days = 0 if over else remaining_days(period, now)
-    return _count_verdict(label, names, held, required, scheduled, over, days, pattern)
+    return _count_verdict(
+        label, phrase, held, required, scheduled, over, days, warn, pattern, period.last
+    )
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
 def _count_verdict(
-    label: str, names: str, held: int, required: int, scheduled: int, over: bool, days: int, pattern
+    label: str,
+    phrase: str,
+    held: int,
+    required: int,
+    scheduled: int,
+    over: bool,
+    days: int,
+    warn: int,
+    pattern,
+    last: date,
 ) -> Verdict:
     """The count verdict from its numbers (shared by every branch with the same numbers:
     verdicts are read-only)."""
-    numbers = {"held": held, "required": required, "scheduled": scheduled}
+    needed = max(required - held, 0)
+    numbers = {"held": held, "required": required, "scheduled": scheduled, "needed": needed}
     if held >= required:
         return verdict(
-            Status.MET, f"{label}已召开{names} {held} 次，要求至少 {required} 次", **numbers
+            Status.MET, f"{label}：已{phrase} {held} 次，要求至少 {required} 次", **numbers
         )
     if over:
         return verdict(
             Status.NOT_MET,
-            f"{label}召开{names} {held} 次，要求至少 {required} 次，期限已过",
+            f"{label}：{phrase} {held} 次，要求至少 {required} 次，还差 {needed} 次，"
+            f"期限（{fmt_day(last)}）已过",
             pattern,
             **numbers,
         )
     numbers["remaining_days"] = days
     return verdict(
-        Status.AT_RISK,
-        f"{label}已召开{names} {held} 次，要求至少 {required} 次；"
-        f"尚余 {days} 天，已安排 {scheduled} 次",
+        open_status(held + scheduled < required, days, warn),
+        f"{label}：已{phrase} {held} 次，要求至少 {required} 次；还需{phrase} {needed} 次，"
+        f"尚余 {days} 天（{fmt_day(last)}前），已安排 {scheduled} 次",
         pattern,
         **numbers,
     )
@@ -127,13 +159,23 @@ def types_held(params: dict, facts: Facts, period: Period, now: datetime) -> Ver
     label = period_label(period)
     numbers = {"required_types": types, "missing_types": missing}
     if not missing:
-        return verdict(Status.MET, f"{label}{type_names(types)}均已开展", **numbers)
-    text = f"{label}尚未开展：{type_names(missing)}"
+        return verdict(Status.MET, f"{label}：{type_names(types)}均已开展", **numbers)
+    text = f"{label}：尚未开展{type_names(missing)}"
     if is_over(period, now):
-        return verdict(Status.NOT_MET, text, Pattern.CONTENT_MISSING, **numbers)
+        return verdict(
+            Status.NOT_MET,
+            f"{text}，期限（{fmt_day(period.last)}）已过",
+            Pattern.CONTENT_MISSING,
+            **numbers,
+        )
+    planned = {m.meeting_type for m in scheduled_in(facts, period, now, missing)}
+    unplanned = [t for t in missing if t not in planned]
+    days = remaining_days(period, now)
+    numbers["remaining_days"] = days
+    arranged = f"已安排{type_names(sorted(planned, key=missing.index))}" if planned else "均未安排"
     return verdict(
-        Status.AT_RISK,
-        f"{text}；尚余 {remaining_days(period, now)} 天",
+        open_status(bool(unplanned), days, warning_days(params, period.kind)),
+        f"{text}；尚余 {days} 天，{arranged}",
         Pattern.CONTENT_MISSING,
         **numbers,
     )
@@ -183,7 +225,9 @@ def procedure_complete(params: dict, facts: Facts, period: Period, now: datetime
     held = [m for m in meetings_in(facts, period, params.get("types")) if m.held]
     label = period_label(period)
     if not held:
-        return na(f"{label}没有需检查程序的{type_names(params.get('types') or [])}记录", meetings=0)
+        return na(
+            f"{label}：没有需检查程序的{type_names(params.get('types') or [])}记录", meetings=0
+        )
     incomplete = {m.id: _missing_parts(m, params) for m in held}
     incomplete = {k: v for k, v in incomplete.items() if v}
     confirmed_bad = [m for m in held if m.id in incomplete and m.status == "confirmed"]
@@ -193,10 +237,10 @@ def procedure_complete(params: dict, facts: Facts, period: Period, now: datetime
         "incomplete_ids": sorted(incomplete),
     }
     if not incomplete:
-        return verdict(Status.MET, f"{label}{len(held)} 次会议程序完整", **numbers)
+        return verdict(Status.MET, f"{label}：{len(held)} 次会议程序完整", **numbers)
     sample = next(iter(incomplete.values()))
     text = (
-        f"{label}{len(held)} 次会议中 {len(incomplete)} 次程序不完整（如缺：{'、'.join(sample)}）"
+        f"{label}：{len(held)} 次会议中 {len(incomplete)} 次程序不完整（如缺：{'、'.join(sample)}）"
     )
     if confirmed_bad:
         return verdict(Status.NOT_MET, text, Pattern.PERFUNCTORY, **numbers)
@@ -209,16 +253,16 @@ def party_content(params: dict, facts: Facts, period: Period, now: datetime) -> 
     held = [m for m in meetings_in(facts, period, types) if m.held]
     label = period_label(period)
     if not held:
-        return na(f"{label}没有{type_names(types)}记录", meetings=0)
+        return na(f"{label}：没有{type_names(types)}记录", meetings=0)
     off = [m for m in held if not m.party_content]
     numbers = {"meetings": len(held), "non_party": len(off), "non_party_ids": [m.id for m in off]}
     if not off:
         return verdict(
-            Status.MET, f"{label}{len(held)} 次{type_names(types)}均为党的内容", **numbers
+            Status.MET, f"{label}：{len(held)} 次{type_names(types)}均为党的内容", **numbers
         )
     return verdict(
         Status.NOT_MET,
-        f"{label}{len(held)} 次{type_names(types)}中 {len(off)} 次内容不是党的内容"
+        f"{label}：{len(held)} 次{type_names(types)}中 {len(off)} 次内容不是党的内容"
         "（业务、行政或娱乐），不计入党日时间",
         Pattern.CONTENT_MISSING,
         **numbers,
@@ -232,7 +276,7 @@ def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) ->
     held = [m for m in meetings_in(facts, period, types) if m.held]
     label = period_label(period)
     if not held:
-        return na(f"{label}没有需提前通知的会议记录", meetings=0)
+        return na(f"{label}：没有需提前通知的会议记录", meetings=0)
     late = [
         m
         for m in held
@@ -249,7 +293,7 @@ def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) ->
     }
     if not late and not unprepared:
         return verdict(
-            Status.MET, f"{label}{len(held)} 次会议均提前 {days} 天以上通知并备好议程", **numbers
+            Status.MET, f"{label}：{len(held)} 次会议均提前 {days} 天以上通知并备好议程", **numbers
         )
     parts = []
     if late:
@@ -258,7 +302,7 @@ def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) ->
         parts.append(f"{len(unprepared)} 次会前没有议程")
     return verdict(
         Status.NOT_MET,
-        f"{label}{len(held)} 次会议中" + "，".join(parts),
+        f"{label}：{len(held)} 次会议中" + "，".join(parts),
         Pattern.PERFUNCTORY,
         **numbers,
     )

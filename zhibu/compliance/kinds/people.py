@@ -12,12 +12,14 @@ from zhibu.compliance.kinds.base import (
     MakeupFact,
     count_after,
     exempt_gate,
+    fmt_date,
     held_attendances_in,
     is_over,
     last_on_or_before,
     meetings_in,
     month_span,
     na,
+    open_status,
     period_label,
     reference_day,
     remaining_days,
@@ -26,6 +28,7 @@ from zhibu.compliance.kinds.base import (
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
+from zhibu.orgs.parameters import warning_days
 
 
 def _rows(facts: Facts, period: Period, types=None) -> list[AttendanceFact]:
@@ -122,7 +125,7 @@ def _branch_attendance(params: dict, facts: Facts, period: Period, now: datetime
     exempt = _exempt_ids(facts)
     rows = [a for a in _rows(facts, period, types) if a.member_id not in exempt and a.outcome]
     if not rows:
-        return na(f"{label}没有已登记的出勤记录", due=0)
+        return na(f"{label}：没有已登记的出勤记录", due=0)
     attended = sum(a.attended for a in rows)
     excused = sum(a.missed and a.excused for a in rows)
     unexcused = sum(a.unexcused for a in rows)
@@ -136,7 +139,7 @@ def _branch_attendance(params: dict, facts: Facts, period: Period, now: datetime
         "rate": round(rate, 4),
     }
     text = (
-        f"{label}应到 {len(rows)} 人次，实到 {attended} 人次，请假 {excused} 人次，"
+        f"{label}：应到 {len(rows)} 人次，实到 {attended} 人次，请假 {excused} 人次，"
         f"无故缺席 {unexcused} 人次，出勤率 {rate:.0%}"
     )
     min_rate = params.get("min_rate")
@@ -159,10 +162,10 @@ def _member_attendance_verdict(
     """A member's attendance verdict from its counts (shared by every member with the same
     counts in the period: verdicts are read-only values)."""
     if not due:
-        return na(f"{label}没有应参加的组织生活", due=0)
+        return na(f"{label}：没有应参加的组织生活", due=0)
     numbers = {"due": due, "attended": attended, "excused": excused, "unexcused": unexcused}
     text = (
-        f"{label}应参加组织生活 {due} 次，出席 {attended} 次，"
+        f"{label}：应参加组织生活 {due} 次，出席 {attended} 次，"
         f"请假 {excused} 次，未经会前批准缺席 {unexcused} 次"
     )
     if unexcused > allowed:
@@ -185,7 +188,7 @@ def attendance_register(params: dict, facts: Facts, period: Period, now: datetim
         )
     ]
     if not held:
-        return na(f"{label}没有需登记考勤的会议", meetings=0)
+        return na(f"{label}：没有需登记考勤的会议", meetings=0)
     exempt = _exempt_ids(facts)
     by_meeting: dict[int, list[AttendanceFact]] = {m.id: [] for m in held}
     for a in held_attendances_in(facts, period):
@@ -204,8 +207,8 @@ def attendance_register(params: dict, facts: Facts, period: Period, now: datetim
         "blank_outcomes": sum(blanks.values()),
     }
     if not gaps:
-        return verdict(Status.MET, f"{label}{len(held)} 次会议均已登记考勤", **numbers)
-    text = f"{label}{len(held)} 次会议中 {len(gaps)} 次考勤登记不全"
+        return verdict(Status.MET, f"{label}：{len(held)} 次会议均已登记考勤", **numbers)
+    text = f"{label}：{len(held)} 次会议中 {len(gaps)} 次考勤登记不全"
     if numbers["blank_outcomes"]:
         text += f"（{numbers['blank_outcomes']} 人次未登记出勤情况）"
     if any(m.status == "confirmed" for m in gaps):
@@ -253,6 +256,7 @@ def makeup_done_periods(
         return [gate] * len(periods)
     every = _makeup_items(params, facts)
     t = today(now)
+    warn = warning_days(params, "month")
     out = []
     for period in periods:
         label = period_label(period)
@@ -275,8 +279,9 @@ def makeup_done_periods(
                 pending += 1
                 if nearest is None or mk.due_date < nearest:
                     nearest = mk.due_date
+        soon = nearest is not None and (nearest - t).days < warn
         out.append(
-            _makeup_verdict(label, len(items), on_time, late_done, overdue, pending, nearest)
+            _makeup_verdict(label, len(items), on_time, late_done, overdue, pending, nearest, soon)
         )
     return out
 
@@ -288,7 +293,7 @@ def _per_member_makeups() -> Verdict:
 
 @functools.lru_cache(maxsize=4096, typed=True)
 def _no_makeups(label: str) -> Verdict:
-    return na(f"{label}没有到期的补课任务", items=0)
+    return na(f"{label}：没有到期的补课任务", items=0)
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
@@ -300,8 +305,11 @@ def _makeup_verdict(
     overdue: int,
     pending: int,
     nearest: date | None,
+    soon: bool,
 ) -> Verdict:
-    """A member's make-up verdict from its counts (shared; verdicts are read-only)."""
+    """A member's make-up verdict from its counts (shared; verdicts are read-only).
+
+    Pending make-ups are `open` until the nearest deadline comes within the warning window."""
     numbers = {
         "items": items,
         "done": on_time,
@@ -309,17 +317,21 @@ def _makeup_verdict(
         "overdue": overdue,
         "pending": pending,
     }
-    text = f"{label}到期补课 {items} 项：按期完成 {on_time} 项"
+    text = f"{label}：到期补课 {items} 项：按期完成 {on_time} 项"
     if late_done:
         text += f"，逾期完成 {late_done} 项"
     if overdue:
         text += f"，逾期未完成 {overdue} 项"
     if pending:
-        text += f"，待完成 {pending} 项（最近期限 {nearest:%Y-%m-%d}）"
+        text += f"，待完成 {pending} 项（最近期限 {fmt_date(nearest)}）"
+    if overdue:
+        text += f"；逾期的 {overdue} 项仍须补课，由支部确认"
     if overdue or late_done:
         return verdict(Status.NOT_MET, text, Pattern.PEOPLE_MISSING, **numbers)
     if pending:
-        return verdict(Status.AT_RISK, text, Pattern.PEOPLE_MISSING, **numbers)
+        text += f"；还需在{fmt_date(nearest)}前完成补课"
+        status = Status.AT_RISK if soon else Status.OPEN
+        return verdict(status, text, Pattern.PEOPLE_MISSING, **numbers)
     return verdict(Status.MET, text, **numbers)
 
 
@@ -338,6 +350,7 @@ def dual_life(params: dict, facts: Facts, period: Period, now: datetime) -> Verd
         params.get("max_unexcused", 0),
         over,
         0 if over else remaining_days(period, now),
+        warning_days(params, period.kind),
     )
 
 
@@ -358,6 +371,7 @@ def _dual_life_verdict(
     max_unexcused,
     over: bool,
     days_left: int,
+    warn: int,
 ) -> Verdict:
     """A leading cadre's verdict from its counts (shared; verdicts are read-only)."""
     numbers = {
@@ -368,7 +382,7 @@ def _dual_life_verdict(
         "min_attended": need,
     }
     text = (
-        f"领导干部{label}以普通党员身份参加支部组织生活 {attended} 次"
+        f"{label}：领导干部以普通党员身份参加支部组织生活 {attended} 次"
         f"（应参加 {due} 次，请假 {excused} 次，无故缺席 {unexcused} 次）"
     )
     if unexcused > max_unexcused:
@@ -376,13 +390,18 @@ def _dual_life_verdict(
     if attended >= need or (due and attended + excused == due and excused):
         # All due sessions attended or excused in advance is met even below the minimum.
         return verdict(Status.MET, text, **numbers)
+    numbers["needed"] = need - attended
     if over:
         return verdict(
-            Status.NOT_MET, f"{text}，要求至少 {need} 次", Pattern.PEOPLE_MISSING, **numbers
+            Status.NOT_MET,
+            f"{text}，要求至少 {need} 次，还差 {need - attended} 次",
+            Pattern.PEOPLE_MISSING,
+            **numbers,
         )
+    numbers["remaining_days"] = days_left
     return verdict(
-        Status.AT_RISK,
-        f"{text}，要求至少 {need} 次；尚余 {days_left} 天",
+        open_status(True, days_left, warn),
+        f"{text}，要求至少 {need} 次；还需参加 {need - attended} 次，尚余 {days_left} 天",
         Pattern.PEOPLE_MISSING,
         **numbers,
     )

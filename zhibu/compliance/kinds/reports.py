@@ -12,12 +12,14 @@ from zhibu.compliance.kinds.base import (
     founding_gate,
     is_over,
     na,
+    open_status,
     period_label,
     remaining_days,
     verdict,
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
+from zhibu.orgs.parameters import warning_days
 
 KIND_NAMES = {"thought_report": "思想汇报", "work_report": "工作报告"}
 
@@ -51,7 +53,8 @@ def member_report_periods(
         count = sum(1 for day in days if first <= day <= last)
         over = is_over(period, now)
         days_left = 0 if over else remaining_days(period, now)
-        out.append(_report_verdict(name, period_label(period), count, need, over, days_left))
+        warn = warning_days(params, period.kind)
+        out.append(_report_verdict(name, period_label(period), count, need, over, days_left, warn))
     return out
 
 
@@ -61,17 +64,22 @@ def _no_data_source(name: str) -> Verdict:
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
-def _report_verdict(name: str, label: str, count: int, need, over: bool, days_left: int) -> Verdict:
+def _report_verdict(
+    name: str, label: str, count: int, need, over: bool, days_left: int, warn: int
+) -> Verdict:
     """The verdict from its numbers (shared; verdicts are read-only)."""
-    numbers = {"reports": count, "required": need}
-    text = f"{label}已提交{name} {count} 次，要求至少 {need} 次"
+    numbers = {"reports": count, "required": need, "needed": max(need - count, 0)}
+    text = f"{label}：已提交{name} {count} 次，要求至少 {need} 次"
     if count >= need:
         return verdict(Status.MET, text, **numbers)
     if over:
-        return verdict(Status.NOT_MET, text, Pattern.CONTENT_MISSING, **numbers)
+        return verdict(
+            Status.NOT_MET, f"{text}，还差 {need - count} 次", Pattern.CONTENT_MISSING, **numbers
+        )
+    numbers["remaining_days"] = days_left
     return verdict(
-        Status.AT_RISK,
-        f"{text}；尚余 {days_left} 天",
+        open_status(True, days_left, warn),
+        f"{text}；还需提交 {need - count} 次，尚余 {days_left} 天",
         Pattern.CONTENT_MISSING,
         **numbers,
     )

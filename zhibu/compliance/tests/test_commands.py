@@ -64,7 +64,7 @@ def test_exit_0_when_nothing_high_is_missed(enterprise):
     code, out = check("--org", str(root.pk), "--period", "2026-03")
     assert code == 0
     assert "车间党支部" in out and "主题党日每月1次" in out
-    assert "2026年3月已召开主题党日 1 次" in out
+    assert "2026年3月：已开展主题党日 1 次" in out
     assert "依据：教育管理条例 第十六条" in out
 
 
@@ -76,7 +76,7 @@ def test_exit_1_on_high_not_met_and_json_is_parseable(enterprise, tmp_path):
     assert doc["period"] == "2026-02" and doc["failing"] >= 1
     missed = [r for r in doc["results"] if r["rule_id"] == "party_day_monthly"]
     assert missed[0]["status"] == "not_met" and missed[0]["severity"] == "high"
-    assert missed[0]["explanation"].startswith("2026年2月召开主题党日 0 次")
+    assert missed[0]["explanation"].startswith("2026年2月：开展主题党日 0 次，要求至少 1 次，还差 1 次")
     target = tmp_path / "check.json"
     code, _ = check(
         "--org", str(root.pk), "--period", "2026-02", "--format", "json", "-o", str(target)

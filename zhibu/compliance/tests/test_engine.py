@@ -204,6 +204,8 @@ def test_member_transferred_in_keeps_old_branch_attendance(world):
 
 def test_evaluate_gives_branch_and_member_verdicts_and_aggregates(world):
     w = world
+    make_meeting(w.branch, D(2026, 1, 6), 360)  # January and February keep the pace
+    make_meeting(w.branch, D(2026, 2, 3), 360)
     for day in (D(2026, 3, 3), D(2026, 3, 17)):
         m = make_meeting(w.branch, day)
         for member in (w.secretary_member, w.member, w.other_member):
@@ -258,6 +260,7 @@ def test_leading_cadre_with_grants_in_two_organizations(world):
 
 def test_ytd_caps_now_at_the_date(world):
     w = world
+    make_meeting(w.branch, D(2026, 1, 6), 360)
     make_meeting(w.branch, D(2026, 2, 3), 360)
     results = evaluate(w.committee, parse_ytd(D(2026, 2, 10)), at(D(2026, 12, 1)))
     keys = {r.period.key for r in results_for(results, "organ_party_day_monthly", org=w.branch)}
@@ -269,7 +272,9 @@ def test_ytd_caps_now_at_the_date(world):
     ]
     assert feb[0].status == "met"
     yearly = results_for(results, "organ_party_day_yearly", org=w.branch)
-    assert yearly[0].status == "at_risk"  # as of 10 February the year is still open
+    # As of 10 February the year is on pace and far from its end (as of 1 December it
+    # would be at risk: 4 of 24 half-days with 31 days left).
+    assert yearly[0].status == "open"
 
 
 def parse_ytd(day):
@@ -331,7 +336,7 @@ def test_obligations_upsert_and_status_change_once(world):
         org=w.branch, rule_id="organ_party_day_monthly", period_key="2026-03"
     )
     assert pd.status == "at_risk" and pd.member_id is None
-    assert "2026年3月党日 0 天" in pd.explanation
+    assert pd.explanation.startswith("2026年3月：已开展党日 0 个半天，要求 2 个半天")
     announced = StatusChange.objects.filter(obligation=pd)
     assert [(c.old_status, c.new_status) for c in announced] == [("", "at_risk")]
     met_rows = Obligation.objects.filter(status="met")
@@ -342,8 +347,8 @@ def test_obligations_upsert_and_status_change_once(world):
     assert again["created"] == again["updated"] == again["changes"] == 0
     assert StatusChange.objects.count() == changes_before
 
-    for day in (D(2026, 3, 3), D(2026, 3, 10)):
-        make_meeting(w.branch, day)
+    for day in (D(2026, 3, 3), D(2026, 3, 10), D(2026, 3, 17)):  # three days: the year's pace
+        make_meeting(w.branch, day, 360)
     later = at(D(2026, 3, 21))
     third = obligations_refresh(org=w.committee, period=month(2026, 3), now=later)
     pd.refresh_from_db()
@@ -514,7 +519,8 @@ def test_category_selects_profiles():
     assert "party_lecture_quarterly" in ids
     organ = OrganizationFactory(name="机关支部", category="organ")
     ids = {r.id for r in effective_rules([organ])[organ.pk]}
-    assert {"party_day_monthly", "organ_party_day_monthly", "organ_party_lecture_quarterly"} <= ids
+    assert {"organ_party_day_monthly", "organ_party_lecture_quarterly"} <= ids
+    assert "party_day_monthly" not in ids  # one fact, one finding: the organ pace check
     assert "party_lecture_quarterly" not in ids  # replaced by the organ rule
     switched = OrganizationFactory(
         name="试点支部", category="enterprise", settings={"compliance_profiles": ["organ_model"]}
