@@ -653,6 +653,10 @@ def next_step(rule: Any, verdict: Any, period: Period, today: date) -> str:
     scope = SCOPE_WORDS.get(period.kind, "本期")
     names = _meeting_names(rule) or getattr(rule, "name_zh", "") or ""
     gap = n.get("pace_gap_units") or 0
+    if n.get("overdue"):  # make-ups: each one is still owed after its deadline
+        return f"逾期未完成的 {n['overdue']} 项补课仍须尽快完成，并由支部确认"
+    if n.get("pending"):
+        return f"还有 {n['pending']} 项补课待完成，请在各自期限前完成并由支部确认"
     if left == 0:
         year_end = date(period.last.year, 12, 31)
         if gap > 0 and today <= year_end:
@@ -679,7 +683,9 @@ def next_step(rule: Any, verdict: Any, period: Period, today: date) -> str:
         if need > planned:
             return f"{scope}还需安排 {need - planned} 次{names}{tail}"
         if need > 0:
-            return f"按时召开已安排的 {planned} 次{names}即可达标{tail}"
+            return f"已安排 {planned} 次{names}，按计划开展即可达标{tail}"
+    if "min_attended" in n and n.get("needed"):  # a leading cadre's dual organizational life
+        return f"{scope}还需以普通党员身份参加支部组织生活 {n['needed']} 次{tail}"
     if n.get("missing_types"):
         from zhibu.orglife.meeting_types import MEETING_TYPES
 

@@ -297,6 +297,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
         "flag_minutes": flag,
         "min_minutes": min((m.duration_minutes for m in held if m.duration_minutes), default=None),
     }
+
     def named(meetings: list[MeetingFact]) -> str:
         return "、".join(f"{fmt_day(m.day)}（{m.duration_minutes} 分钟）" for m in meetings)
 

@@ -76,7 +76,9 @@ def test_exit_1_on_high_not_met_and_json_is_parseable(enterprise, tmp_path):
     assert doc["period"] == "2026-02" and doc["failing"] >= 1
     missed = [r for r in doc["results"] if r["rule_id"] == "party_day_monthly"]
     assert missed[0]["status"] == "not_met" and missed[0]["severity"] == "high"
-    assert missed[0]["explanation"].startswith("2026年2月：开展主题党日 0 次，要求至少 1 次，还差 1 次")
+    assert missed[0]["explanation"].startswith(
+        "2026年2月：开展主题党日 0 次，要求至少 1 次，还差 1 次"
+    )
     target = tmp_path / "check.json"
     code, _ = check(
         "--org", str(root.pk), "--period", "2026-02", "--format", "json", "-o", str(target)

@@ -430,8 +430,32 @@ def test_next_step_prefers_the_verdicts_own_and_reads_the_pace():
     assembly = type("R", (), {"params": {"types": ["general_meeting"]}, "name_zh": "大会"})()
     needed = Verdict("at_risk", "…", {"held": 0, "required": 1, "scheduled": 1, "needed": 1})
     assert selectors.next_step(assembly, needed, periods.parse("2026Q4"), day) == (
-        "按时召开已安排的 1 次支部党员大会即可达标，剩余 67 天"
+        "已安排 1 次支部党员大会，按计划开展即可达标，剩余 67 天"
     )
+    cadre = Verdict("at_risk", "…", {"due": 3, "attended": 1, "min_attended": 2, "needed": 1})
+    assert selectors.next_step(assembly, cadre, periods.parse("2026Q4"), day) == (
+        "本季度还需以普通党员身份参加支部组织生活 1 次，剩余 67 天"
+    )
+
+
+@pytest.mark.parametrize(
+    ("numbers", "step"),
+    [
+        (
+            {"items": 1, "done": 0, "overdue": 0, "pending": 1},
+            "还有 1 项补课待完成，请在各自期限前完成并由支部确认",
+        ),
+        (
+            {"items": 2, "done": 0, "overdue": 1, "pending": 1},
+            "逾期未完成的 1 项补课仍须尽快完成，并由支部确认",
+        ),
+    ],
+)
+@pytest.mark.parametrize("key", ["2026-10", "2026-09"])  # the same whether the month is over
+def test_next_step_for_makeups(numbers, step, key):
+    rule = type("R", (), {"params": {}, "name_zh": "漏课补课"})()
+    verdict = Verdict("not_met", "…", numbers)
+    assert selectors.next_step(rule, verdict, periods.parse(key), date(2026, 10, 26)) == step
 
 
 def test_obligation_next_step_reads_the_displayed_status(world, now):
