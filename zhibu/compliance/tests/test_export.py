@@ -152,8 +152,8 @@ def test_export_colours_by_light_and_writes_open_hints_and_trend(client, world, 
     assert [ws.cell(row=r, column=2).fill.fgColor.rgb for r in (4, 5)] == ["00FFCDD2", "00DCE6F0"]
     assert sheet_rows(content, "按规则") == [
         ["规则", "类别", "达标", "进行中", "有风险", "未达标", "不适用", "其中提示"],
-        ["党日·专时专用（每月两个半天）", "主题党日", 0, 2, 0, 1, 0, 0],
-        ["党课每季度1次", "三会一课", 0, 0, 0, 1, 0, 1],
+        [selectors.rule_name("organ_party_day_monthly"), "主题党日", 0, 2, 0, 1, 0, 0],
+        [selectors.rule_name("party_lecture_quarterly"), "三会一课", 0, 0, 0, 1, 0, 1],
     ]
     trend = sheet_rows(content, "月度趋势")
     assert trend[0] == ["月份", "支部数", "达标", "进行中", "需关注", "未达标", "达标率(%)"]

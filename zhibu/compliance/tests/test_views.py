@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from zhibu.compliance import selectors
 from zhibu.compliance.tests.conftest import (
     NOW,
     SHANGHAI,
@@ -483,8 +484,9 @@ def test_member_page_shows_displayed_status_and_rule_names(client, world, now, f
     res = get(client, world.member_user, reverse("compliance:mine") + "?period=2026")
     body = res.content.decode()
     assert [o.shown for o in res.context["stored"]] == ["not_met"]
+    name = selectors.rule_name("organ_member_report_quarterly")  # the profile's name, not the id
     assert (
-        '<li data-status="not_met">2026年第3季度 · 党员每季度汇报 · '
+        f'<li data-status="not_met">2026年第3季度 · {name} · '
         '<span class="status-not_met">未达标</span>：第三季度尚未汇报'
     ) in body
     assert "期间已于 2026-09-30 结束，评估时为“有风险”，现按未达标显示" in body
