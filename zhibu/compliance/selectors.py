@@ -480,10 +480,9 @@ QUIET = (Status.MET, Status.NOT_APPLICABLE)  # hidden in drill-downs unless aske
 
 
 def with_display(qs: QuerySet[Obligation], today: date) -> QuerySet[Obligation]:
-    """Adds `shown` (the displayed status) and `light` to each row, exceptions first.
-
-    Exceptions first means red, yellow, open, then hints (lights.exception_rank); rows of
-    equal rank keep the order the caller gives after it (tree order, never a ranking).
+    """Adds `shown` (the displayed status) and `light` to each row, and `exception_rank` to
+    order by: red, yellow, open, then hints, then met (lights.exception_rank); rows of equal
+    rank keep the order the caller gives after it (tree order, never a ranking).
     """
     ended = ended_q(today)
     return qs.annotate(shown=display_status_sql(ended), light=light_sql(ended)).alias(
@@ -497,18 +496,15 @@ class Drilldown:
 
     rows: QuerySet[Obligation]
     hidden: int  # met and not-applicable rows left out (0 when everything is shown)
-    everything: bool
 
 
 def _drilldown(qs: QuerySet[Obligation], today: date, everything: bool, *order: str) -> Drilldown:
     rows = with_display(qs, today).order_by("exception_rank", *order)
     if everything:
-        return Drilldown(rows=rows, hidden=0, everything=True)
+        return Drilldown(rows=rows, hidden=0)
     # met and not_applicable never change when displayed, so the stored column decides.
     return Drilldown(
-        rows=rows.exclude(status__in=QUIET),
-        hidden=qs.filter(status__in=QUIET).count(),
-        everything=False,
+        rows=rows.exclude(status__in=QUIET), hidden=qs.filter(status__in=QUIET).count()
     )
 
 
