@@ -276,3 +276,12 @@ ZHIBU_DELIVERY_MAX_ATTEMPTS = env_int("ZHIBU_DELIVERY_MAX_ATTEMPTS", 6)
 ZHIBU_DELIVERY_LEASE_SECONDS = env_int("ZHIBU_DELIVERY_LEASE_SECONDS", 300)
 ZHIBU_WEBHOOK_TIMEOUT = env_int("ZHIBU_WEBHOOK_TIMEOUT", 5)
 ZHIBU_BASE_URL = env_str("ZHIBU_BASE_URL", "http://127.0.0.1:8000")
+
+# The organization's own rule set for organ branches (the organ_model profile), as its rules
+# cite it: 本单位规定《title》（number）. A bare title (no 《》); the number may stay empty.
+ZHIBU_ORGAN_RULES_TITLE = env_str("ZHIBU_ORGAN_RULES_TITLE", "机关党支部组织生活规定").strip()
+ZHIBU_ORGAN_RULES_NUMBER = env_str("ZHIBU_ORGAN_RULES_NUMBER", "").strip()
+if not ZHIBU_ORGAN_RULES_TITLE or {"《", "》"} & set(ZHIBU_ORGAN_RULES_TITLE):
+    raise ImproperlyConfigured(
+        f"ZHIBU_ORGAN_RULES_TITLE={ZHIBU_ORGAN_RULES_TITLE!r}: give the bare title, without 《》."
+    )

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils.translation import get_language
@@ -50,8 +51,39 @@ REQUIRED = (
     "name_en",
     "text_zh",
     "text_en",
-    "source",
+    "sources",
 )
+# The citation of a rule of the organization's own rule set: shown as 本单位规定 plus the title
+# and number the deployment configures (ZHIBU_ORGAN_RULES_TITLE, ZHIBU_ORGAN_RULES_NUMBER).
+OWN_RULES = "本单位规定"
+# Never part of a citation a user reads: DOMAIN.md's confidence markers and internal file names.
+_NOT_IN_SOURCES = ("[", "]", "§", ".md", "客户")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One cited document: its full title without 《》 (or OWN_RULES) and confirmed articles."""
+
+    doc: str
+    article: str = ""
+
+
+def source_text(sources: Iterable[Source]) -> str:
+    """The one readable citation of a rule, e.g. 《中国共产党支部工作条例（试行）》第十一条.
+
+    Built when shown, so the configured title of the organization's own rules applies.
+    """
+    parts = []
+    for s in sources:
+        if s.doc == OWN_RULES:
+            number = django_settings.ZHIBU_ORGAN_RULES_NUMBER
+            parts.append(
+                f"{OWN_RULES}《{django_settings.ZHIBU_ORGAN_RULES_TITLE}》"
+                + (f"（{number}）" if number else "")
+            )
+        else:
+            parts.append(f"《{s.doc}》{s.article}")
+    return "；".join(parts)
 
 
 @dataclass(frozen=True)
@@ -67,7 +99,7 @@ class Rule:
     name_en: str
     text_zh: str
     text_en: str
-    source: str
+    sources: tuple[Source, ...]
     profile: str
     loosened: bool = False
     enabled: bool = True
@@ -82,6 +114,11 @@ class Rule:
     @property
     def text(self) -> str:
         return self.text_en if (get_language() or "").startswith("en") else self.text_zh
+
+    @property
+    def source(self) -> str:
+        """The citation every page, export, message and API shows (see source_text)."""
+        return source_text(self.sources)
 
 
 @dataclass(frozen=True)
@@ -125,10 +162,25 @@ def _rule_from(entry: dict, profile_id: str, where: str) -> Rule:
         name_en=entry["name_en"],
         text_zh=entry["text_zh"],
         text_en=entry["text_en"],
-        source=entry["source"],
+        sources=_sources_from(entry["sources"], f"{where}: rule {entry['id']!r}"),
         profile=profile_id,
         replaces=tuple(entry.get("replaces", ())),
     )
+
+
+def _sources_from(entries: list, where: str) -> tuple[Source, ...]:
+    """Checked citations: each names a document; no internal marker can reach a user."""
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("doc") or set(entry) - {"doc", "article"}:
+            raise ImproperlyConfigured(f"{where}: each source is {{ doc = ..., article = ... }}")
+        text = entry["doc"] + entry.get("article", "")
+        if any(m in text for m in _NOT_IN_SOURCES) or "《" in text or "》" in text:
+            raise ImproperlyConfigured(
+                f"{where}: source {text!r} must be a bare document title and article"
+            )
+        out.append(Source(doc=entry["doc"], article=entry.get("article", "")))
+    return tuple(out)
 
 
 def parse_profile(path: Path) -> Profile:

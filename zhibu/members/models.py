@@ -28,6 +28,15 @@ class MemberStatus(models.TextChoices):
     FULL = "full_member", _("正式党员")
 
 
+class MembershipEnd(models.TextChoices):
+    """Why a member leaves the roster for good (党员减少)."""
+
+    DEATH = "death", _("去世")
+    SUSPENDED = "suspended", _("停止党籍")
+    EXPELLED = "expelled", _("出党")
+    TRANSFERRED_OUT = "transferred_out", _("组织关系转出本系统")
+
+
 class Member(TimeStampedModel):
     """A party member on a branch's roster."""
 

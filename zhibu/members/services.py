@@ -1,6 +1,9 @@
 """Writes to the roster.
 
-Each takes the acting account as `actor` (None for system jobs) and checks scope.
+Each takes the acting account as `actor` (None for system jobs) and checks scope. A change of
+who belongs where from a day on (a transfer, the end of a membership) also updates the due
+lists of the meetings from that day, through one explicit call to orglife.services — the one
+call from the roster up the dependency line, so "who was due" never drifts from the tenures.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from zhibu.members.models import BranchTenure, CommitteePosition, Member
+from zhibu.members.models import BranchTenure, CommitteePosition, Member, MembershipEnd
+from zhibu.orglife import services as orglife_services
 from zhibu.orgs.models import Organization, OrgKind
 from zhibu.orgs.permissions import Action, require
 
@@ -50,6 +56,7 @@ def member_update(*, actor=None, member: Member, **fields) -> Member:
     if "branch" in fields and fields["branch"].pk != member.branch_id:
         raise ValidationError({"branch": "调动支部请使用“组织关系转接”"})
     fields.pop("branch", None)
+    was_active = member.is_active
     for name, value in fields.items():
         setattr(member, name, value)
     if "party_group" in fields:
@@ -59,6 +66,14 @@ def member_update(*, actor=None, member: Member, **fields) -> Member:
     if "party_group" in fields:
         BranchTenure.objects.filter(member=member, end__isnull=True).update(
             party_group=member.party_group
+        )
+    if member.is_active != was_active:  # off the roster (or back on) from today
+        today = timezone.localdate()
+        orglife_services.due_lists_follow(
+            actor=actor,
+            member_ids=[member.pk],
+            since=today,
+            reason=(ON_ROSTER if member.is_active else OFF_ROSTER).format(day=today),
         )
     return member
 
@@ -95,6 +110,57 @@ def member_transfer(
     CommitteePosition.objects.filter(member=member, end__isnull=True).exclude(
         org__path__startswith=branch.path
     ).update(end=on - timedelta(days=1))
+    orglife_services.due_lists_follow(
+        actor=actor,
+        member_ids=[member.pk],
+        since=on,
+        reason=TRANSFERRED.format(day=on, branch=branch.name),
+    )
+    return member
+
+
+END_REASON_REQUIRED = gettext_lazy("请选择减少原因：去世、停止党籍、出党或组织关系转出本系统")
+NOT_ON_ROSTER = gettext_lazy("{name}已不在册")
+END_AFTER_START = gettext_lazy("减少日期应晚于当前支部的起始日期 {start}")
+# Reasons written on the amendments that withdraw absences a change dated back made untrue.
+TRANSFERRED = gettext_lazy("组织关系转接：自 {day} 起转入“{branch}”，不是本次会议的应到人员")
+ENDED = gettext_lazy("{reason}：自 {day} 起不在册，不是本次会议的应到人员")
+OFF_ROSTER = gettext_lazy("自 {day} 起不在册，不是本次会议的应到人员")
+ON_ROSTER = gettext_lazy("自 {day} 起恢复在册")
+
+
+@transaction.atomic
+def member_end(*, actor=None, member: Member, on: date, reason: str, note: str = "") -> Member:
+    """Take a member off the roster from day `on` (the day of death, of the decision, of the
+    transfer out of the system), keeping the history: the tenure closes the day before, posts
+    end, and the member leaves the due lists of meetings held from that day."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if actor is not None:
+        require(actor, Action.CHANGE, member)
+    if reason not in MembershipEnd.values:
+        raise ValidationError({"reason": END_REASON_REQUIRED})
+    if not member.is_active:
+        raise ValidationError({"member": NOT_ON_ROSTER.format(name=member.name)})
+    label = str(MembershipEnd(reason).label)
+    current = BranchTenure.objects.filter(member=member, end__isnull=True).first()
+    if current is not None:
+        if on <= current.start:
+            raise ValidationError({"on": END_AFTER_START.format(start=current.start)})
+        current.end = on - timedelta(days=1)
+        current.note = f"{label}：{note.strip()}" if note.strip() else label
+        current.full_clean()
+        current.save(update_fields=["end", "note"])
+    member.is_active = False
+    member.save(update_fields=["is_active", "updated_at"])
+    CommitteePosition.objects.filter(member=member, end__isnull=True, start__lt=on).update(
+        end=on - timedelta(days=1)
+    )
+    orglife_services.due_lists_follow(
+        actor=actor,
+        member_ids=[member.pk],
+        since=on,
+        reason=ENDED.format(reason=label, day=on),
+    )
     return member
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhibu.core.models import TimeStampedModel
 from zhibu.members.models import Member
-from zhibu.orglife.meeting_types import ContentCategory, MeetingTypeCode
+from zhibu.orglife.meeting_types import MEETING_TYPES, ContentCategory, MeetingTypeCode
 from zhibu.orgs.models import Organization
 
 
@@ -303,6 +303,12 @@ class ProcedureStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id}:{self.code}"
+
+    @property
+    def name(self) -> str:
+        """The step as its meeting type names it (theme → 确定主题): pages never show a code."""
+        steps = MEETING_TYPES[self.meeting.meeting_type].steps
+        return next(s.name for s in steps if s.code == self.code)
 
     def get_scope_path(self) -> str:
         return self.meeting.org.path

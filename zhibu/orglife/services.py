@@ -11,7 +11,7 @@ import os
 import secrets
 import zipfile
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import filetype
@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from zhibu.compliance import services as compliance_services
 from zhibu.core.text import normalize_digits
-from zhibu.members.models import CommitteePosition, CommitteeRole, Member
+from zhibu.members.models import BranchTenure, CommitteePosition, CommitteeRole, Member
 from zhibu.members.selectors import tenures_on
 from zhibu.orglife.meeting_types import MEETING_TYPES, Attendees, ContentCategory, MeetingType
 from zhibu.orglife.models import (
@@ -272,6 +272,102 @@ def _resync_attendees(meeting: Meeting) -> None:
             for pk in sorted(rows.keys() - existing)
         ]
     )
+
+
+def due_lists_follow(
+    *, actor=None, member_ids: Iterable[int], since: date, reason: str, now: datetime | None = None
+) -> None:
+    """After the roster changed from day `since` (a transfer, the end of a membership), make the
+    due lists of the meetings held on or after that day agree with it.
+
+    1. Unconfirmed meetings: the old branch's lose the member, the new branch's gain them. A
+       member has few such meetings from a day on; each is resynced whole through
+       due_attendees, the one definition of who is due, so a meeting on the transfer day
+       itself is the new branch's.
+    2. Records confirmed before the change was recorded (a transfer dated back): the absence
+       of a member no longer due that day is withdrawn by an amendment saying `reason`, with
+       its make-up, and the meeting's compliance is refreshed. An attendance stays (they were
+       there); nobody is added to a locked record.
+
+    Called by members.services right after the change, inside its transaction.
+    """
+    ids = list(member_ids)
+    start = timezone.make_aware(datetime.combine(since, time.min))
+
+    def from_since(prefix: str = "") -> Q:
+        return Q(**{f"{prefix}actual_start__gte": start}) | Q(
+            **{f"{prefix}actual_start__isnull": True, f"{prefix}planned_start__gte": start}
+        )
+
+    registered = [code for code, mt in MEETING_TYPES.items() if mt.register_attendance]
+    open_statuses = (MeetingStatus.PLANNED, MeetingStatus.HELD)
+    # Index-friendly halves, not one OR across joins: the members' own rows (by member), and
+    # the open meetings of the branches (and their party groups) they belong to from `since`.
+    theirs = set(
+        Attendance.objects.filter(from_since("meeting__"), member_id__in=ids)
+        .filter(
+            Q(meeting__status__in=open_statuses)
+            | Q(meeting__status=MeetingStatus.CONFIRMED, outcome__in=MISSED)
+        )
+        .values_list("meeting_id", flat=True)
+    )
+    branches = (
+        BranchTenure.objects.filter(member_id__in=ids)
+        .filter(Q(end__isnull=True) | Q(end__gte=since))
+        .values("branch_id")
+    )
+    orgs = Organization.objects.filter(Q(pk__in=branches) | Q(parent_id__in=branches))
+    theirs.update(
+        Meeting.objects.filter(org_id__in=orgs.values("pk"), status__in=open_statuses)
+        .filter(from_since())
+        .values_list("pk", flat=True)
+    )
+    touched = Meeting.objects.filter(pk__in=sorted(theirs), meeting_type__in=registered)
+    now = _now(now)
+    for meeting in touched.select_for_update().select_related("org").order_by("pk"):
+        if not meeting.is_locked:
+            _resync_attendees(meeting)
+            continue
+        due = {
+            pk for pk, _ in due_attendees(meeting.org, meeting.meeting_type, meeting_day(meeting))
+        }
+        withdrawn = list(
+            Attendance.objects.filter(meeting=meeting, member_id__in=ids, outcome__in=MISSED)
+            .exclude(member_id__in=due)
+            .order_by("member_id")
+        )
+        if not withdrawn:
+            continue
+        Amendment.objects.bulk_create(
+            Amendment(
+                meeting=meeting,
+                field=f"{ATTENDANCE_FIELD_PREFIX}{att.member_id}",
+                old_value=att.outcome,
+                new_value="",
+                reason=reason,
+                by=actor,
+                at=now,
+            )
+            for att in withdrawn
+        )
+        gone = [att.member_id for att in withdrawn]
+        Attendance.objects.filter(meeting=meeting, member_id__in=gone).delete()  # and make-ups
+        LeaveRequest.objects.filter(meeting=meeting, member_id__in=gone).delete()
+        compliance_services.refresh_for_meeting(meeting)
+
+
+def _drop_not_due(meeting: Meeting, attendances: list[Attendance]) -> list[Attendance]:
+    """The rows a confirmation may judge. A member not due on the meeting's day (transferred
+    away, off the roster) is taken off the list, never marked absent nor given a make-up; one
+    who came anyway keeps the row, the record of being there."""
+    due = {pk for pk, _ in due_attendees(meeting.org, meeting.meeting_type, meeting_day(meeting))}
+    gone = {
+        a.member_id for a in attendances if a.member_id not in due and a.outcome not in ATTENDED
+    }
+    if gone:
+        Attendance.objects.filter(meeting=meeting, member_id__in=gone).delete()
+        LeaveRequest.objects.filter(meeting=meeting, member_id__in=gone).delete()
+    return [a for a in attendances if a.member_id not in gone]
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -888,7 +984,7 @@ def record_confirm(*, actor, meeting: Meeting, now: datetime | None = None) -> M
         errors = _missing_record_fields(meeting, mt)
         if errors:
             raise ValidationError(errors, code="incomplete")
-        attendances = list(Attendance.objects.filter(meeting=meeting))
+        attendances = _drop_not_due(meeting, list(Attendance.objects.filter(meeting=meeting)))
         excused = _excusing_leaves(meeting)
         changed = []
         for att in attendances:

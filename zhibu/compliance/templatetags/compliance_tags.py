@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from zhibu.compliance import selectors
 from zhibu.compliance.forms import period_label
-from zhibu.compliance.selectors import obligation_next_step, rule_name
 from zhibu.compliance.verdicts import Status
 from zhibu.core import periods
 from zhibu.orgs.permissions import Action, has_any, user_scope
@@ -42,24 +42,24 @@ def get_item(mapping, key):
 
 
 @register.filter
+def rule_name(rule_id: str) -> str:
+    """`{{ o.rule_id|rule_name }}` — the rule's Chinese name: a page never shows a rule id."""
+    return selectors.rule_name(rule_id)
+
+
+@register.filter
+def period_key_label(key: str) -> str:
+    """`{{ o.period_key|period_key_label }}` — 2026Q4 as 2026年第4季度."""
+    return period_label(periods.parse(key))
+
+
+@register.filter
 def status_label(value: str) -> str:
     """A status value (e.g. an annotated displayed status) as its Chinese label."""
     return str(Status(value).label)
 
 
 @register.filter
-def period_key_label(key: str) -> str:
-    """A stored period key ("2026Q4") as users read it ("2026年第4季度")."""
-    return period_label(periods.parse(key))
-
-
-@register.filter
 def next_step(obligation, today):
     """`{{ o|next_step:today }}` — what to do next for a stored obligation, judged today."""
-    return obligation_next_step(obligation, today)
-
-
-@register.filter
-def rule_label(rule_id: str) -> str:
-    """A rule id as the rule's Chinese name (never the id itself on a page)."""
-    return rule_name(rule_id)
+    return selectors.obligation_next_step(obligation, today)

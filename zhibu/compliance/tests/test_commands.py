@@ -65,7 +65,7 @@ def test_exit_0_when_nothing_high_is_missed(enterprise):
     assert code == 0
     assert "车间党支部" in out and "主题党日每月1次" in out
     assert "2026年3月：已开展主题党日 1 次" in out
-    assert "依据：教育管理条例 第十六条" in out
+    assert "依据：《中国共产党党员教育管理工作条例》第十六条" in out
 
 
 def test_exit_1_on_high_not_met_and_json_is_parseable(enterprise, tmp_path):

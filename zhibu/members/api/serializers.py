@@ -13,7 +13,7 @@ from rest_framework.validators import UniqueValidator
 
 from zhibu.core.api import ScopedRelatedField
 from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
-from zhibu.members.models import CommitteePosition, Member
+from zhibu.members.models import CommitteePosition, Member, MembershipEnd
 from zhibu.members.selectors import personal_fields
 from zhibu.members.validators import validate_id_number
 from zhibu.orgs.models import Organization
@@ -114,6 +114,12 @@ class MemberTransferSerializer(serializers.Serializer):
         queryset=Organization.objects.all(), required=False, allow_null=True, label=_("党小组")
     )
     note = serializers.CharField(max_length=200, required=False, default="", label=_("说明"))
+
+
+class MemberEndSerializer(serializers.Serializer):
+    on = serializers.DateField(label=_("减少日期"), help_text=_("不再在册的第一天"))
+    reason = serializers.ChoiceField(choices=MembershipEnd.choices, label=_("减少原因"))
+    note = serializers.CharField(max_length=150, required=False, default="", label=_("说明"))
 
 
 class CommitteePositionSerializer(serializers.ModelSerializer):

@@ -16,6 +16,7 @@ from zhibu.core.api import API_AUTHENTICATION, ScopedViewSetMixin
 from zhibu.members.api.filtersets import CommitteePositionFilterSet
 from zhibu.members.api.serializers import (
     CommitteePositionSerializer,
+    MemberEndSerializer,
     MemberSerializer,
     MemberTransferSerializer,
     MeSerializer,
@@ -25,6 +26,7 @@ from zhibu.members.filtersets import MemberFilterSet
 from zhibu.members.models import CommitteePosition, CommitteeRole, Member
 from zhibu.members.services import (
     member_create,
+    member_end,
     member_transfer,
     member_update,
     position_assign,
@@ -70,6 +72,17 @@ class MemberViewSet(
         data = MemberTransferSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         member = member_transfer(actor=request.user, member=member, **data.validated_data)
+        member = Member.objects.select_related("branch", "party_group").get(pk=member.pk)
+        return Response(self.get_serializer(member).data)
+
+    @extend_schema(request=MemberEndSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str | None = None) -> Response:
+        """党员减少 (去世、停止党籍、出党、转出本系统): off the roster from a date, with history."""
+        member = self.get_object()
+        data = MemberEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_end(actor=request.user, member=member, **data.validated_data)
         member = Member.objects.select_related("branch", "party_group").get(pk=member.pk)
         return Response(self.get_serializer(member).data)
 

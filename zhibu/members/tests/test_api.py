@@ -424,3 +424,29 @@ def test_position_rules_are_400_with_field_keys(world):
     response = client.post(POSITIONS, data, format="json")
     assert response.status_code == 400
     assert "党小组长" in response.json()["role"][0]
+
+
+def test_admin_ends_a_membership_keeping_history(world):
+    client = client_for(world.admin)
+    url = f"{MEMBERS}{world.other_member.pk}/end/"
+    response = client.post(url, {"on": "2024-05-01", "reason": "death"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["is_active"] is False
+    tenure = BranchTenure.objects.get(member=world.other_member)
+    assert (tenure.end, tenure.note) == (date(2024, 4, 30), "去世")
+    response = client.post(url, {"on": "2024-06-01", "reason": "death"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"member": ["王党员已不在册"]}
+
+
+def test_end_of_membership_needs_a_known_reason_and_change_rights(world):
+    url = f"{MEMBERS}{world.other_member.pk}/end/"
+    response = client_for(world.admin).post(
+        url, {"on": "2024-05-01", "reason": "resigned"}, format="json"
+    )
+    assert response.status_code == 400 and "reason" in response.json()
+    for user in (world.member_user, world.sibling_secretary):
+        response = client_for(user).post(url, {"on": "2024-05-01", "reason": "death"})
+        assert response.status_code == 404
+    world.other_member.refresh_from_db()
+    assert world.other_member.is_active is True
