@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Choice sets that share a field name ("status", "method") get their own schema names.
     "ENUM_NAME_OVERRIDES": {
+        "ComplianceStatusEnum": "zhibu.compliance.verdicts.Status",
         "LeaveStatusEnum": "zhibu.orglife.models.LeaveStatus",
         "SignInMethodEnum": "zhibu.orglife.models.SignInMethod",
         "MakeupMethodEnum": "zhibu.orglife.models.MakeupMethod",

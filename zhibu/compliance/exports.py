@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -12,22 +13,28 @@ from openpyxl.utils import get_column_letter
 from zhibu.compliance.forms import period_label
 from zhibu.compliance.selectors import Cell, Dashboard, TrendPoint
 
+# By light (zhibu.compliance.lights), the colours of compliance.css.
 FILLS = {
-    "met": PatternFill("solid", fgColor="C8E6C9"),
-    "at_risk": PatternFill("solid", fgColor="FFE0B2"),
-    "not_met": PatternFill("solid", fgColor="FFCDD2"),
-    "not_applicable": PatternFill("solid", fgColor="E5E7EB"),
+    "green": PatternFill("solid", fgColor="C8E6C9"),
+    "open": PatternFill("solid", fgColor="DCE6F0"),
+    "yellow": PatternFill("solid", fgColor="FFE0B2"),
+    "red": PatternFill("solid", fgColor="FFCDD2"),
+    "grey": PatternFill("solid", fgColor="E5E7EB"),
 }
 BOLD = Font(bold=True)
 
 
 def cell_text(cell: Cell) -> str:
-    """A table cell as on screen: the status and "met/applicable" when there are several."""
-    if not cell.status:
+    """A table cell as on screen: its light, "met/applicable" when there are several, and the
+    number of 提示 (low-severity misses, which do not colour the cell)."""
+    if not cell.light:
         return "—"
+    text = str(cell.label)
     if cell.applicable > 1:
-        return f"{cell.label} {cell.met}/{cell.applicable}"
-    return cell.label
+        text += f" {cell.met}/{cell.applicable}"
+    if cell.hints:
+        text += " · " + gettext("提示 %(n)d") % {"n": cell.hints}
+    return text
 
 
 def header_row(dashboard: Dashboard) -> list[str]:
@@ -36,10 +43,10 @@ def header_row(dashboard: Dashboard) -> list[str]:
 
 
 def table_cells(dashboard: Dashboard) -> list[list[tuple[str, str]]]:
-    """Per row, (text, status) for the overall cell and each family: what the page shows."""
+    """Per row, (text, light) for the overall cell and each family: what the page shows."""
     return [
         [
-            (cell_text(cell), cell.status)
+            (cell_text(cell), cell.light)
             for cell in (row.overall, *[row.cells[f] for f in dashboard.families])
         ]
         for row in dashboard.rows
@@ -72,9 +79,9 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
         c.font = BOLD
     for row, cells in zip(dashboard.rows, table_cells(dashboard), strict=True):
         ws.append([row.name, *[text for text, _status in cells]])
-        for col, (_text, status) in enumerate(cells, start=2):
-            if status:
-                ws.cell(row=ws.max_row, column=col).fill = FILLS[status]
+        for col, (_text, lamp) in enumerate(cells, start=2):
+            if lamp:
+                ws.cell(row=ws.max_row, column=col).fill = FILLS[lamp]
     ws.freeze_panes = "B4"
     ws.column_dimensions["A"].width = 28
     for col in range(2, len(dashboard.families) + 3):
@@ -82,7 +89,7 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
         ws.cell(row=3, column=col).alignment = Alignment(horizontal="center")
 
     rs = wb.create_sheet("按规则")
-    rs.append(["规则", "类别", "达标", "有风险", "未达标", "不适用"])
+    rs.append(["规则", "类别", "达标", "进行中", "有风险", "未达标", "不适用", "其中提示"])
     for rule in dashboard.rules:
         c = rule.cell.counts
         rs.append(
@@ -90,9 +97,11 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
                 rule.name,
                 str(dashboard.families.get(rule.family, rule.family)),
                 c.get("met", 0),
+                c.get("open", 0),
                 c.get("at_risk", 0),
                 c.get("not_met", 0),
                 c.get("not_applicable", 0),
+                rule.cell.hints,
             ]
         )
     rs.column_dimensions["A"].width = 30
@@ -104,9 +113,9 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
     ps.column_dimensions["A"].width = 20
 
     ts = wb.create_sheet("月度趋势")
-    ts.append(["月份", "支部数", "达标", "有风险", "未达标", "达标率(%)"])
+    ts.append(["月份", "支部数", "达标", "进行中", "需关注", "未达标", "达标率(%)"])
     for p in trend:
-        ts.append([p.label, p.orgs, p.met, p.at_risk, p.not_met, p.met_share])
+        ts.append([p.label, p.orgs, p.green, p.open, p.yellow, p.red, p.green_share])
 
     out = BytesIO()
     wb.save(out)

@@ -3,18 +3,114 @@
 Status is a pure function of stored facts and `now`; these rows exist so that dashboards over
 thousands of branches are one indexed query, and so that every change of status is written
 once (StatusChange, the outbox the notify worker consumes — healthchecks' Flip pattern).
+
+The status a page shows is derived when read (`display_status`, healthchecks'
+`Check.get_status`): a row stored `at_risk` or `open` whose period has ended shows `not_met`
+even before the worker re-evaluates it. `displayed_q`, `light_q` and the `*_sql` expressions
+are its SQL twins, generated from the same Python functions so a grouped query can aggregate
+what the page shows.
 """
 
 from __future__ import annotations
 
+import operator
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, CharField, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from zhibu.compliance import lights
 from zhibu.compliance.verdicts import Pattern, Severity, Status
+from zhibu.core import periods
 from zhibu.members.models import Member
 from zhibu.orgs.models import Organization
+
+# Statuses that cannot outlive their period: once it has ended they read as not_met.
+STALE = (Status.AT_RISK, Status.OPEN)
+
+
+def display_status(status: str, period_last: date, today: date) -> str:
+    """The status a page shows for a stored status: at_risk/open past their period are not_met."""
+    if status in STALE and period_last < today:
+        return Status.NOT_MET
+    return status
+
+
+def ended_q(today: date, keys: Iterable[str] | None = None) -> Q:
+    """Rows whose period has ended by `today` (local date).
+
+    Given `keys` (the period keys a query is already restricted to), the test is stated on
+    `period_key`, so a query the (org, period_key, …) index covers stays index-only.
+    """
+    if keys is None:
+        return Q(period_last__lt=today)
+    return Q(period_key__in=[k for k in keys if periods.parse(k).last < today])
+
+
+def displayed_q(status: str, ended: Q) -> Q:
+    """Rows whose displayed status is `status` (the SQL twin of `display_status`)."""
+    if status == Status.NOT_MET:
+        return Q(status=Status.NOT_MET) | (Q(status__in=STALE) & ended)
+    if status in STALE:
+        return Q(status=status) & ~ended
+    return Q(status=status)
+
+
+def display_status_sql(ended: Q) -> Case:
+    """The displayed status as a column, e.g. to GROUP BY; just `status` when nothing ended."""
+    return Case(
+        When(Q(status__in=STALE) & ended, then=Value(Status.NOT_MET.value)),
+        default=F("status"),
+        output_field=CharField(),
+    )
+
+
+def _by_severities(key) -> dict:
+    """{key(status, severity): {status: [severities]}} over every status × severity."""
+    out: dict = defaultdict(lambda: defaultdict(list))
+    for status in Status:
+        for severity in Severity:
+            out[key(status, severity)][status].append(severity.value)
+    return out
+
+
+def _table_q(groups: dict, ended: Q) -> Q:
+    return reduce(
+        operator.or_,
+        (displayed_q(s, ended) & Q(severity__in=sevs) for s, sevs in groups.items()),
+    )
+
+
+def light_q(light: str, ended: Q) -> Q:
+    """Rows whose light (lights.light of displayed status and severity) is `light`."""
+    return _table_q(_by_severities(lights.light)[light], ended)
+
+
+def light_sql(ended: Q) -> Case:
+    """The light as a column."""
+    return Case(
+        *[
+            When(_table_q(g, ended), then=Value(str(k)))
+            for k, g in _by_severities(lights.light).items()
+        ],
+        output_field=CharField(),
+    )
+
+
+def exception_rank_sql(ended: Q) -> Case:
+    """lights.exception_rank as a column, to list exceptions first."""
+    return Case(
+        *[
+            When(_table_q(g, ended), then=Value(k))
+            for k, g in sorted(_by_severities(lights.exception_rank).items())
+        ],
+        output_field=IntegerField(),
+    )
 
 
 class Obligation(models.Model):
@@ -57,9 +153,10 @@ class Obligation(models.Model):
         ]
         indexes = [
             # Covers the oversight dashboard's aggregate (filter on org and period_key, group
-            # by rule, family, status and pattern, max(evaluated_at)): an index-only scan on
-            # PostgreSQL. Key columns, not INCLUDE, so SQLite and MariaDB build it too
-            # (MariaDB/utf8mb4: ~650 of the 3,072 bytes a key may hold).
+            # by rule, family, displayed status — derived from status and period_key —,
+            # pattern and severity, max(evaluated_at)): an index-only scan on PostgreSQL. Key
+            # columns, not INCLUDE, so SQLite and MariaDB build it too (MariaDB/utf8mb4:
+            # ~690 of the 3,072 bytes a key may hold).
             models.Index(
                 fields=[
                     "org",
@@ -68,6 +165,7 @@ class Obligation(models.Model):
                     "family",
                     "status",
                     "pattern",
+                    "severity",
                     "evaluated_at",
                 ],
                 name="obligation_dashboard_idx",
@@ -81,6 +179,13 @@ class Obligation(models.Model):
 
     def get_scope_path(self) -> str:
         return self.org.path
+
+    def display_status(self, today: date) -> str:
+        """What a page shows today (see `display_status`)."""
+        return display_status(self.status, self.period_last, today)
+
+    def light(self, today: date) -> str:
+        return lights.light(self.display_status(today), self.severity)
 
 
 class StatusChange(models.Model):

@@ -31,8 +31,17 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhibu.compliance.models import Obligation
-from zhibu.compliance.verdicts import Pattern, Status
+from zhibu.compliance import lights
+from zhibu.compliance.lights import Light, light
+from zhibu.compliance.models import (
+    Obligation,
+    display_status_sql,
+    ended_q,
+    exception_rank_sql,
+    light_q,
+    light_sql,
+)
+from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core import periods
 from zhibu.core.periods import Period
 from zhibu.members.models import Member
@@ -49,8 +58,8 @@ FAMILIES: dict[str, Any] = {
     "procedure": _("程序"),
     "activity": _("活跃度"),
 }
-# Worst first: a cell shows the worst status among its obligations.
-STATUS_ORDER = (Status.NOT_MET, Status.AT_RISK, Status.MET, Status.NOT_APPLICABLE)
+# Worst first: the worst status among a cell's obligations (its colour is its light).
+STATUS_ORDER = (Status.NOT_MET, Status.AT_RISK, Status.OPEN, Status.MET, Status.NOT_APPLICABLE)
 FAILING = (Status.NOT_MET, Status.AT_RISK)
 _FAILING_VALUES = frozenset(s.value for s in FAILING)
 _DAY = timedelta(days=1)
@@ -62,25 +71,14 @@ _DAY = timedelta(days=1)
 @lru_cache(maxsize=1)
 def rule_catalog() -> dict[str, Any]:
     """Every rule of every shipped profile by id (name, text, source), for labels and links."""
-    try:
-        from zhibu.compliance.rules import load_profiles
-    except ImportError:  # the engine is not installed yet
-        return {}
-    profiles = load_profiles()
-    values = profiles.values() if isinstance(profiles, dict) else profiles
-    out: dict[str, Any] = {}
-    for profile in values:
-        rules = getattr(profile, "rules", profile)
-        if isinstance(rules, dict):
-            rules = rules.values()
-        for rule in rules:
-            out.setdefault(rule.id, rule)
-    return out
+    from zhibu.compliance.rules import load_profiles
+
+    return {rule.id: rule for profile in load_profiles().values() for rule in profile.rules}
 
 
 def rule_name(rule_id: str) -> str:
     rule = rule_catalog().get(rule_id)
-    return getattr(rule, "name_zh", "") or rule_id
+    return rule.name_zh if rule is not None else rule_id
 
 
 # --------------------------------------------------------------------------- scoping
@@ -182,10 +180,15 @@ def oversight_roots(*, user) -> list[Organization]:
 
 @dataclass
 class Cell:
-    counts: dict[str, int] = field(default_factory=dict)
+    """Obligations of one table cell, counted by displayed status and by light."""
 
-    def add(self, status: str, n: int) -> None:
+    counts: dict[str, int] = field(default_factory=dict)
+    lights: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str, severity: str, n: int) -> None:
         self.counts[status] = self.counts.get(status, 0) + n
+        lamp = str(light(status, severity))
+        self.lights[lamp] = self.lights.get(lamp, 0) + n
 
     @property
     def total(self) -> int:
@@ -204,10 +207,19 @@ class Cell:
         return ""
 
     @property
+    def light(self) -> str:
+        """The cell's colour (lights.worst): severity decides; hints never colour it."""
+        return lights.worst(self.lights)
+
+    @property
+    def hints(self) -> int:
+        return self.lights.get(Light.HINT, 0)
+
+    @property
     def label(self) -> str:
-        if not self.status:
+        if not self.light:
             return "—"
-        return str(Status(self.status).label)
+        return str(Light(self.light).label)
 
     @property
     def applicable(self) -> int:
@@ -251,35 +263,45 @@ class Dashboard:
 
     @property
     def status_summary(self) -> dict[str, int]:
-        """How many rows are green / yellow / red / grey (not applicable or no data) overall."""
-        out = {"met": 0, "at_risk": 0, "not_met": 0, "grey": 0}
+        """How many rows are green / open / yellow / red / grey (not applicable or no data)
+        overall, by the light rule; `hints` counts the 提示 obligations, which colour nothing."""
+        out = {"green": 0, "open": 0, "yellow": 0, "red": 0, "grey": 0}
         for row in self.rows:
-            status = row.overall.status
-            out[status if status in out else "grey"] += 1
-        return out
+            out[row.overall.light or Light.GREY] += 1
+        return out | {"hints": sum(row.overall.hints for row in self.rows)}
 
 
 def compliance_dashboard(
-    *, user, org: Organization, period: Period, by: str = "branch"
+    *,
+    user,
+    org: Organization,
+    period: Period,
+    by: str = "branch",
+    today: date | None = None,
 ) -> Dashboard:
     """The traffic-light table for `org`'s subtree: two queries, whatever the subtree's size.
 
     by="branch": one row per branch under `org`; by="child": one row per direct child, its
-    whole subtree rolled up (for large trees).
+    whole subtree rolled up (for large trees). Counts are of the displayed status (derived
+    from the stored one and `today`); colours follow the light rule (lights.light).
     """
+    keys = period_keys(period)
+    shown = display_status_sql(ended_q(today or periods.local_date(), keys))
     base = visible_to(
         user,
         Action.OVERSEE,
-        Obligation.objects.filter(subtree_q(org.path, "org__path"), period_q(period)),
+        Obligation.objects.filter(subtree_q(org.path, "org__path"), period_key__in=keys),
     )
     if by == "child":
         key_len = len(org.path) + SEGMENT
-        grouped = base.annotate(row_key=Substr("org__path", 1, key_len)).values_list(
-            "row_key", "rule_id", "family", "status", "pattern"
+        grouped = base.annotate(row_key=Substr("org__path", 1, key_len), shown=shown).values_list(
+            "row_key", "rule_id", "family", "shown", "pattern", "severity"
         )
         key_field: Field = CharField()
     else:
-        grouped = base.values_list("org_id", "rule_id", "family", "status", "pattern")
+        grouped = base.annotate(shown=shown).values_list(
+            "org_id", "rule_id", "family", "shown", "pattern", "severity"
+        )
         key_field = BigIntegerField()
     # COUNT(*) and only the grouped columns, so the aggregate is an index-only scan of
     # obligation_dashboard_idx. The latest evaluation is one more row (UNION ALL, still one
@@ -287,7 +309,7 @@ def compliance_dashboard(
     # the whole scan.
     text = Value(None, output_field=CharField())
     latest = (
-        base.values(k=Value(None, output_field=key_field), r=text, f=text, s=text, p=text)
+        base.values(k=Value(None, output_field=key_field), r=text, f=text, s=text, p=text, v=text)
         .annotate(n=Count("*"), last=Max("evaluated_at"))
         .order_by()
     )
@@ -298,16 +320,16 @@ def compliance_dashboard(
     )
 
     evaluated_at = None
-    by_cell: dict[tuple[Any, str, str], int] = defaultdict(int)
-    by_rule: dict[tuple[str, str], int] = defaultdict(int)
+    by_cell: dict[tuple[Any, str, str, str], int] = defaultdict(int)
+    by_rule: dict[tuple[str, str, str], int] = defaultdict(int)
     rule_family: dict[str, str] = {}
     pattern_counts: dict[str, int] = defaultdict(int)
-    for key, rule_id, family, status, pattern, n, last in aggregated:
+    for key, rule_id, family, status, pattern, severity, n, last in aggregated:
         if rule_id is None:  # the UNION's row (rule_id is never NULL in a group)
             evaluated_at = last
             continue
-        by_cell[key, family, status] += n
-        by_rule[rule_id, status] += n
+        by_cell[key, family, status, severity] += n
+        by_rule[rule_id, status, severity] += n
         if rule_id not in rule_family:
             rule_family[rule_id] = family
         if pattern and status in _FAILING_VALUES:
@@ -316,16 +338,16 @@ def compliance_dashboard(
     cells: dict[Any, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
     overall: dict[Any, Cell] = defaultdict(Cell)
     totals = Cell()
-    for (key, family, status), n in by_cell.items():
-        cells[key][family].add(status, n)
-        overall[key].add(status, n)
-        totals.add(status, n)
+    for (key, family, status, severity), n in by_cell.items():
+        cells[key][family].add(status, severity, n)
+        overall[key].add(status, severity, n)
+        totals.add(status, severity, n)
     per_rule: dict[str, RuleSummary] = {
         rule_id: RuleSummary(rule_id, rule_name(rule_id), family, Cell())
         for rule_id, family in rule_family.items()
     }
-    for (rule_id, status), n in by_rule.items():
-        per_rule[rule_id].cell.add(status, n)
+    for (rule_id, status, severity), n in by_rule.items():
+        per_rule[rule_id].cell.add(status, severity, n)
 
     fields = ("pk", "name", "path", "kind")
     if by == "child":
@@ -378,25 +400,31 @@ def compliance_dashboard(
 
 @dataclass
 class TrendPoint:
+    """One month of the trend: branches by the light of their monthly obligations."""
+
     key: str
     label: str
     orgs: int  # branches with an applicable monthly obligation
-    met: int
-    at_risk: int
-    not_met: int
+    green: int
+    open: int
+    yellow: int
+    red: int
 
     @property
-    def met_share(self) -> float:
-        return round(100 * self.met / self.orgs, 1) if self.orgs else 0.0
+    def green_share(self) -> float:
+        return round(100 * self.green / self.orgs, 1) if self.orgs else 0.0
 
 
-def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPoint]:
+def compliance_trend(
+    *, user, org: Organization, period: Period, today: date | None = None
+) -> list[TrendPoint]:
     """Per month up to the end of `period` (at most 12): how many branches met every monthly rule.
 
-    One grouped query. A branch is met in a month when it has an applicable monthly obligation
-    and none at risk or not met.
+    One grouped query. A branch's month takes the worst light of its monthly obligations (the
+    dashboard's rule: displayed status and severity; hints leave it green).
     """
-    last = min(period.last, periods.local_date())
+    today = today or periods.local_date()
+    last = min(period.last, today)
     end_month = periods.containing("month", last)
     months: list[Period] = []
     m = end_month
@@ -406,7 +434,10 @@ def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPo
         m = periods.containing("month", m.first - _DAY)
     months.reverse()
     keys = [m.key for m in months]
-    failing = Q(status__in=FAILING)
+    ended = ended_q(today, keys)
+    red = light_q(Light.RED, ended)
+    yellow = red | light_q(Light.YELLOW, ended)
+    not_green = yellow | light_q(Light.OPEN, ended)
     rows = (
         visible_to(
             user,
@@ -418,23 +449,25 @@ def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPo
         .values("period_key")
         .annotate(
             orgs=Count("org_id", distinct=True, filter=~Q(status=Status.NOT_APPLICABLE)),
-            failing=Count("org_id", distinct=True, filter=failing),
-            not_met=Count("org_id", distinct=True, filter=Q(status=Status.NOT_MET)),
+            red=Count("org_id", distinct=True, filter=red),
+            yellow=Count("org_id", distinct=True, filter=yellow),
+            not_green=Count("org_id", distinct=True, filter=not_green),
         )
         .order_by()
     )
     by_key = {r["period_key"]: r for r in rows}
     out = []
     for p in months:
-        r = by_key.get(p.key) or {"orgs": 0, "failing": 0, "not_met": 0}
+        r = by_key.get(p.key) or {"orgs": 0, "red": 0, "yellow": 0, "not_green": 0}
         out.append(
             TrendPoint(
                 key=p.key,
                 label=f"{p.first.year}-{p.first.month:02d}",
                 orgs=r["orgs"],
-                met=max(r["orgs"] - r["failing"], 0),
-                at_risk=r["failing"] - r["not_met"],
-                not_met=r["not_met"],
+                green=max(r["orgs"] - r["not_green"], 0),
+                open=r["not_green"] - r["yellow"],
+                yellow=r["yellow"] - r["red"],
+                red=r["red"],
             )
         )
     return out
@@ -443,30 +476,89 @@ def compliance_trend(*, user, org: Organization, period: Period) -> list[TrendPo
 # --------------------------------------------------------------------------- drill-downs
 
 
+QUIET = (Status.MET, Status.NOT_APPLICABLE)  # hidden in drill-downs unless asked for
+
+
+def with_display(qs: QuerySet[Obligation], today: date) -> QuerySet[Obligation]:
+    """Adds `shown` (the displayed status) and `light` to each row, and `exception_rank` to
+    order by: red, yellow, open, then hints, then met (lights.exception_rank); rows of equal
+    rank keep the order the caller gives after it (tree order, never a ranking).
+    """
+    ended = ended_q(today)
+    return qs.annotate(shown=display_status_sql(ended), light=light_sql(ended)).alias(
+        exception_rank=exception_rank_sql(ended)
+    )
+
+
+@dataclass
+class Drilldown:
+    """Rows of a drill-down, exceptions first; met and not-applicable rows only on request."""
+
+    rows: QuerySet[Obligation]
+    hidden: int  # met and not-applicable rows left out (0 when everything is shown)
+
+
+def _drilldown(qs: QuerySet[Obligation], today: date, everything: bool, *order: str) -> Drilldown:
+    rows = with_display(qs, today).order_by("exception_rank", *order)
+    if everything:
+        return Drilldown(rows=rows, hidden=0)
+    # met and not_applicable never change when displayed, so the stored column decides.
+    return Drilldown(
+        rows=rows.exclude(status__in=QUIET), hidden=qs.filter(status__in=QUIET).count()
+    )
+
+
 def rule_obligations(
-    *, user, org: Organization, rule_id: str, period: Period
-) -> QuerySet[Obligation]:
-    """One rule across `org`'s subtree, in tree order (never ranked)."""
-    return (
-        visible_to(
-            user,
-            Action.OVERSEE,
-            Obligation.objects.filter(
-                subtree_q(org.path, "org__path"), period_q(period), rule_id=rule_id
-            ),
-        )
-        .select_related("org", "member")
-        .order_by("org__path", "member__name", "member_id", "period_first")
+    *,
+    user,
+    org: Organization,
+    rule_id: str,
+    period: Period,
+    today: date | None = None,
+    everything: bool = False,
+) -> Drilldown:
+    """One rule across `org`'s subtree: exceptions first, then tree order (never ranked)."""
+    qs = visible_to(
+        user,
+        Action.OVERSEE,
+        Obligation.objects.filter(
+            subtree_q(org.path, "org__path"), period_q(period), rule_id=rule_id
+        ),
+    ).select_related("org", "member")
+    return _drilldown(
+        qs,
+        today or periods.local_date(),
+        everything,
+        "org__path",
+        "member__name",
+        "member_id",
+        "period_first",
     )
 
 
-def member_obligations(*, user, member: Member, period: Period) -> QuerySet[Obligation]:
+def member_obligations(
+    *,
+    user,
+    member: Member,
+    period: Period,
+    today: date | None = None,
+    everything: bool = False,
+) -> Drilldown:
     """Persisted obligations of one member (the caller has resolved `member` through scope)."""
-    return (
-        obligation_list(user=user)
-        .filter(period_q(period), member=member)
-        .order_by("period_first", "rule_id")
+    qs = obligation_list(user=user).filter(period_q(period), member=member)
+    return _drilldown(qs, today or periods.local_date(), everything, "period_first", "rule_id")
+
+
+def obligation_next_step(obligation: Obligation, today: date) -> str:
+    """`next_step` for a stored row, judged by its displayed status today."""
+    verdict = Verdict(
+        status=obligation.display_status(today),
+        explanation=obligation.explanation,
+        numbers=obligation.numbers or {},
+        pattern=obligation.pattern,
     )
+    rule = rule_catalog().get(obligation.rule_id)
+    return next_step(rule, verdict, periods.parse(obligation.period_key), today)
 
 
 @dataclass
@@ -515,6 +607,15 @@ class LiveItem:
     member_id: int | None = None
     member_name: str = ""
 
+    @property
+    def light(self) -> str:
+        return light(self.status, self.severity)
+
+    @property
+    def quiet(self) -> bool:
+        """Met or not applicable: listed only when the user asks for everything."""
+        return self.status in QUIET
+
 
 def _days_left(period: Period, today: date) -> int:
     return max((period.last - today).days + 1, 0)
@@ -533,34 +634,54 @@ def _meeting_names(rule: Any) -> str:
 def next_step(rule: Any, verdict: Any, period: Period, today: date) -> str:
     """What to do next, in plain words, e.g. "本月还需安排 1 个半天党日，剩余 6 天".
 
-    Reads the numbers each rule kind reports (units/target_units, held/required, missing
-    types, groups short, reports); anything else falls back to the verdict's explanation.
+    A verdict that states its own next step (`numbers["next_step"]`) is taken as it is.
+    Otherwise reads the numbers each rule kind reports (units/target_units/needed_units and
+    the year's pace gap, held/required/needed, missing types, groups short, reports); anything
+    else falls back to the verdict's explanation. Days left are counted from `today`, so a
+    stored row reads right when shown.
     """
     if verdict.status in (Status.MET, Status.NOT_APPLICABLE):
         return ""
     n = verdict.numbers or {}
+    if n.get("next_step"):
+        return str(n["next_step"])
     left = _days_left(period, today)
     scope = SCOPE_WORDS.get(period.kind, "本期")
     names = _meeting_names(rule) or getattr(rule, "name_zh", "") or ""
+    gap = n.get("pace_gap_units") or 0
+    if n.get("overdue"):  # make-ups: each one is still owed after its deadline
+        return f"逾期未完成的 {n['overdue']} 项补课仍须尽快完成，并由支部确认"
+    if n.get("pending"):
+        return f"还有 {n['pending']} 项补课待完成，请在各自期限前完成并由支部确认"
     if left == 0:
+        year_end = date(period.last.year, 12, 31)
+        if gap > 0 and today <= year_end:
+            return (
+                f"年度进度落后 {gap:g} 个半天{names or '党日'}：请在{year_end.year}年12月31日前补足"
+            )
         return f"{period_text(period)}已结束未达标：请在下期补足，并在记录中说明原因"
     tail = f"，剩余 {left} 天"
     if "target_units" in n and "units" in n:  # party-day time in half-day units
-        need = n["target_units"] - n["units"]
+        need = n.get("needed_units", n["target_units"] - n["units"])
         planned = n.get("scheduled_units", 0)
+        pace = f"，补足年度进度需 {gap:g} 个半天" if gap > need else ""
         if need > planned:
-            return f"{scope}还需安排 {need - planned:g} 个半天{names or '党日'}{tail}"
+            return f"{scope}还需安排 {need - planned:g} 个半天{names or '党日'}{pace}{tail}"
         if need > 0:
-            return f"按计划足额开展已安排的 {planned:g} 个半天{names or '党日'}即可达标{tail}"
+            return f"按计划足额开展已安排的 {planned:g} 个半天{names or '党日'}即可达标{pace}{tail}"
+        if gap > 0:
+            return f"补足年度进度还需 {gap:g} 个半天{names or '党日'}{tail}"
     if "groups_short" in n and n["groups_short"]:
         return f"{scope}还有 {n['groups_short']} 个党小组需召开{names}{tail}"
     if "held" in n and "required" in n:
-        need = n["required"] - n["held"]
+        need = n.get("needed", n["required"] - n["held"])
         planned = n.get("scheduled", 0)
         if need > planned:
             return f"{scope}还需安排 {need - planned} 次{names}{tail}"
         if need > 0:
-            return f"按时召开已安排的 {planned} 次{names}即可达标{tail}"
+            return f"已安排 {planned} 次{names}，按计划开展即可达标{tail}"
+    if "min_attended" in n and n.get("needed"):  # a leading cadre's dual organizational life
+        return f"{scope}还需以普通党员身份参加支部组织生活 {n['needed']} 次{tail}"
     if n.get("missing_types"):
         from zhibu.orglife.meeting_types import MEETING_TYPES
 
@@ -615,20 +736,20 @@ def branch_live_status(
         if wanted is not None and res.member_id not in wanted:
             continue
         rule, verdict = res.rule, res.verdict
-        rp = getattr(res, "period", None) or period
+        rp = res.period
         items.append(
             LiveItem(
                 rule_id=rule.id,
-                name=getattr(rule, "name_zh", rule.id),
+                name=rule.name_zh,
                 family=rule.family,
                 family_label=str(FAMILIES.get(rule.family, rule.family)),
                 status=verdict.status,
                 status_label=str(Status(verdict.status).label),
                 explanation=verdict.explanation,
                 pattern=verdict.pattern,
-                severity=getattr(rule, "severity", ""),
+                severity=rule.severity,
                 source=rule.source,
-                text=getattr(rule, "text_zh", ""),
+                text=rule.text_zh,
                 period=rp,
                 next_step=next_step(rule, verdict, rp, today),
                 numbers=dict(verdict.numbers or {}),
@@ -637,13 +758,23 @@ def branch_live_status(
                 member_name=names.get(res.member_id, "") if res.member_id else "",
             )
         )
-    order = {s: i for i, s in enumerate(STATUS_ORDER)}
-    # Rules worst first; member rows by rule, then roster name — never ranked by result.
+    # Exceptions first (red, yellow, open, hints, then met); within each, branch rules by
+    # rule and member rows by rule, then roster name — never ranked by result.
     items.sort(
         key=lambda i: (
-            (1, 0, i.rule_id, i.member_name, i.member_id)
-            if i.member_id
-            else (0, order.get(i.status, 9), i.rule_id, "", 0)
+            i.member_id is not None,
+            lights.exception_rank(i.status, i.severity),
+            i.rule_id,
+            i.member_name,
+            i.member_id or 0,
         )
     )
     return items
+
+
+def exceptions_only(items: list[LiveItem], everything: bool) -> tuple[list[LiveItem], int]:
+    """(the items to list, how many met/not-applicable ones were left out)."""
+    if everything:
+        return items, 0
+    shown = [i for i in items if not i.quiet]
+    return shown, len(items) - len(shown)

@@ -28,6 +28,8 @@ def _period_form(request: HttpRequest, default_kind: str = "month"):
     choices = period_choices(today, period)
     value = "ytd" if period.kind == "ytd" else period.key
     return {
+        "today": today,
+        "everything": request.GET.get("all") == "1",
         "period": period,
         "period_value": value,
         "period_label": period_label(period),
@@ -74,10 +76,11 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "trend": trend,
         "trend_data": {
             "labels": [p.label for p in trend],
-            "met": [p.met for p in trend],
-            "at_risk": [p.at_risk for p in trend],
-            "not_met": [p.not_met for p in trend],
-            "share": [p.met_share for p in trend],
+            "green": [p.green for p in trend],
+            "open": [p.open for p in trend],
+            "yellow": [p.yellow for p in trend],
+            "red": [p.red for p in trend],
+            "share": [p.green_share for p in trend],
         },
     }
     template = "compliance/_board.html" if request.headers.get("HX-Request") else None
@@ -100,26 +103,35 @@ def dashboard_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def rule_detail(request: HttpRequest, pk: int, rule_id: str) -> HttpResponse:
-    """One rule across the subtree, in tree order."""
+    """One rule across the subtree: exceptions first, then tree order; met rows on request."""
     org = selectors.org_for_oversight(user=request.user, pk=pk)
     ctx = _period_form(request)
-    qs = selectors.rule_obligations(
-        user=request.user, org=org, rule_id=rule_id, period=ctx["period"]
+    drill = selectors.rule_obligations(
+        user=request.user,
+        org=org,
+        rule_id=rule_id,
+        period=ctx["period"],
+        today=ctx["today"],
+        everything=ctx["everything"],
     )
-    page = Paginator(qs, 200).get_page(request.GET.get("page"))
+    page = Paginator(drill.rows, 200).get_page(request.GET.get("page"))
     ctx |= {
         "org": org,
         "rule_id": rule_id,
         "rule": selectors.rule_catalog().get(rule_id),
         "rule_name": selectors.rule_name(rule_id),
         "page": page,
+        "hidden": drill.hidden,
     }
     return render(request, "compliance/rule.html", ctx)
 
 
 @login_required
 def branch(request: HttpRequest, pk: int) -> HttpResponse:
-    """The branch's rules right now (live), with what to do next; for its secretary or overseer."""
+    """The branch's rules right now (live), with what to do next; for its secretary or overseer.
+
+    Exceptions first; met and not-applicable rules and member rows only with `?all=1`.
+    """
     org = selectors.org_for_branch_view(user=request.user, pk=pk)
     ctx = _period_form(request, default_kind="month")
     now = timezone.now()
@@ -129,11 +141,18 @@ def branch(request: HttpRequest, pk: int) -> HttpResponse:
         (kind, label, periods.containing(kind, today).key)
         for kind, label in (("month", "本月"), ("quarter", "本季度"), ("year", "本年"))
     ]
+    org_items, org_hidden = selectors.exceptions_only(
+        [i for i in items if i.member_id is None], ctx["everything"]
+    )
+    member_items, member_hidden = selectors.exceptions_only(
+        [i for i in items if i.member_id is not None], ctx["everything"]
+    )
     ctx |= {
         "org": org,
-        "org_items": [i for i in items if i.member_id is None],
-        "member_items": [i for i in items if i.member_id is not None],
-        "todo": [i for i in items if i.member_id is None and i.next_step],
+        "org_items": org_items,
+        "member_items": member_items,
+        "hidden": org_hidden + member_hidden,
+        "todo": [i for i in org_items if i.next_step],
         "now": now,
         "quick": quick,
         "can_oversee": _can_oversee(request.user, org),
@@ -165,17 +184,25 @@ def _member_page(request: HttpRequest, pk: int, *, own: bool) -> HttpResponse:
     person = selectors.member_for_obligations(user=request.user, pk=pk)
     ctx = _period_form(request, default_kind="quarter")
     now = timezone.now()
-    items = selectors.branch_live_status(
-        org=person.branch, period=ctx["period"], now=now, member_ids=[person.pk]
+    items, hidden = selectors.exceptions_only(
+        selectors.branch_live_status(
+            org=person.branch, period=ctx["period"], now=now, member_ids=[person.pk]
+        ),
+        ctx["everything"],
     )
     ctx |= {
         "person": person,
         "own": own,
         "items": items,
+        "hidden": hidden,
         "makeups": selectors.open_makeups(member=person, today=periods.local_date(now)),
         "stored": selectors.member_obligations(
-            user=request.user, member=person, period=ctx["period"]
-        ),
+            user=request.user,
+            member=person,
+            period=ctx["period"],
+            today=periods.local_date(now),
+            everything=True,
+        ).rows,
         "self_url": reverse("compliance:mine") if own else reverse("compliance:member", args=[pk]),
     }
     return render(request, "compliance/member.html", ctx)

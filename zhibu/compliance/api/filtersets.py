@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from zhibu.compliance.models import Obligation
+from zhibu.compliance.lights import Light
+from zhibu.compliance.models import Obligation, displayed_q, ended_q, light_q
 from zhibu.compliance.selectors import FAMILIES, period_q
 from zhibu.compliance.verdicts import Pattern, Status
 from zhibu.core import periods
@@ -17,7 +18,12 @@ from zhibu.orgs.models import Organization, subtree_q
 class ObligationFilterSet(django_filters.FilterSet):
     org = django_filters.NumberFilter(method="filter_org", label=_("组织（含下级）"))
     period = django_filters.CharFilter(method="filter_period", label=_("期间"))
-    status = django_filters.ChoiceFilter(choices=Status.choices, label=_("状态"))
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, method="filter_status", label=_("状态")
+    )
+    light = django_filters.ChoiceFilter(
+        choices=Light.choices, method="filter_light", label=_("信号灯")
+    )
     family = django_filters.ChoiceFilter(
         choices=[(k, v) for k, v in FAMILIES.items()], label=_("规则类别")
     )
@@ -32,7 +38,17 @@ class ObligationFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Obligation
-        fields = ["org", "period", "status", "family", "pattern", "rule", "member", "subject"]
+        fields = [
+            "org",
+            "period",
+            "status",
+            "light",
+            "family",
+            "pattern",
+            "rule",
+            "member",
+            "subject",
+        ]
 
     def filter_org(self, queryset: QuerySet, name: str, value) -> QuerySet:
         """Everything under organization `value`; an unknown or invisible id gives no rows."""
@@ -47,6 +63,13 @@ class ObligationFilterSet(django_filters.FilterSet):
         except ValueError as exc:
             raise ValidationError({"period": [str(exc)]}) from None
         return queryset.filter(period_q(period))
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """By the displayed status, as pages count it (derived from the stored one and today)."""
+        return queryset.filter(displayed_q(value, ended_q(periods.local_date())))
+
+    def filter_light(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(light_q(value, ended_q(periods.local_date())))
 
     def filter_subject(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(member__isnull=value != "member")

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from zhibu.compliance.lights import Light
 from zhibu.compliance.models import Obligation
-from zhibu.compliance.selectors import rule_name
+from zhibu.compliance.selectors import obligation_next_step, rule_name
+from zhibu.compliance.verdicts import Status
 
 
 class ObligationSerializer(serializers.ModelSerializer):
+    """A stored obligation as pages show it: `status` is the displayed status (an at_risk or
+    open row whose period has ended reads not_met); `stored_status` is the row as last
+    evaluated. Needs `today` in the context."""
+
     org_name = serializers.CharField(source="org.name", read_only=True)
     member_name = serializers.SerializerMethodField()
     rule_name = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+    stored_status = serializers.ChoiceField(source="status", choices=Status.choices)
+    light = serializers.SerializerMethodField()
+    next_step = serializers.SerializerMethodField()
 
     class Meta:
         model = Obligation
@@ -28,9 +39,12 @@ class ObligationSerializer(serializers.ModelSerializer):
             "period_first",
             "period_last",
             "status",
+            "stored_status",
+            "light",
             "pattern",
             "severity",
             "explanation",
+            "next_step",
             "numbers",
             "evaluated_at",
         ]
@@ -41,6 +55,17 @@ class ObligationSerializer(serializers.ModelSerializer):
 
     def get_rule_name(self, obj: Obligation) -> str:
         return rule_name(obj.rule_id)
+
+    @extend_schema_field(serializers.ChoiceField(choices=Status.choices))
+    def get_status(self, obj: Obligation) -> str:
+        return obj.display_status(self.context["today"])
+
+    @extend_schema_field(serializers.ChoiceField(choices=Light.choices))
+    def get_light(self, obj: Obligation) -> str:
+        return obj.light(self.context["today"])
+
+    def get_next_step(self, obj: Obligation) -> str:
+        return obligation_next_step(obj, self.context["today"])
 
 
 class LiveResultSerializer(serializers.Serializer):
@@ -53,6 +78,7 @@ class LiveResultSerializer(serializers.Serializer):
     member_id = serializers.IntegerField(allow_null=True)
     period = serializers.SerializerMethodField()
     status = serializers.CharField()
+    light = serializers.CharField()
     pattern = serializers.CharField()
     severity = serializers.CharField()
     explanation = serializers.CharField()

@@ -28,8 +28,9 @@ class ObligationViewSet(
     """Persisted compliance results: subtrees one oversees, branches one runs, one's own rows.
 
     Filter with `org` (its whole subtree), `period` (2026-10, 2026Q3, 2026H2, 2026, ytd),
-    `status`, `family`, `pattern`, `rule`, `member`, `subject`. Ordered by tree position,
-    never ranked.
+    `status` (the displayed status: an at_risk or open row whose period has ended is
+    not_met), `light`, `family`, `pattern`, `rule`, `member`, `subject`. Ordered by tree
+    position, never ranked.
     """
 
     queryset = Obligation.objects.select_related("org", "member").order_by(
@@ -40,6 +41,9 @@ class ObligationViewSet(
 
     def scope_filter(self, queryset: QuerySet) -> QuerySet:
         return queryset & selectors.obligation_list(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        return super().get_serializer_context() | {"today": periods.local_date()}
 
 
 class EvaluateViewSet(ScopedViewSetMixin, viewsets.ViewSet):

@@ -6,6 +6,7 @@ from django import template
 
 from zhibu.compliance import selectors
 from zhibu.compliance.forms import period_label
+from zhibu.compliance.verdicts import Status
 from zhibu.core import periods
 from zhibu.orgs.permissions import Action, has_any, user_scope
 
@@ -50,3 +51,15 @@ def rule_name(rule_id: str) -> str:
 def period_key_label(key: str) -> str:
     """`{{ o.period_key|period_key_label }}` — 2026Q4 as 2026年第4季度."""
     return period_label(periods.parse(key))
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A status value (e.g. an annotated displayed status) as its Chinese label."""
+    return str(Status(value).label)
+
+
+@register.filter
+def next_step(obligation, today):
+    """`{{ o|next_step:today }}` — what to do next for a stored obligation, judged today."""
+    return selectors.obligation_next_step(obligation, today)

@@ -155,3 +155,53 @@ def test_schema_builds(client, world):
     res = client.get("/api/schema/")
     assert res.status_code == 200
     assert b"/api/compliance/evaluate/" in res.content
+
+
+def test_list_shows_the_displayed_status_light_and_next_step(client, world, now):
+    stale = make_obligation(
+        world.branch, period_key="2026-09", status="at_risk", pattern="time_squeezed"
+    )
+    fresh = make_obligation(
+        world.sibling,
+        period_key="2026-10",
+        status="open",
+        numbers={"units": 1, "target_units": 2, "scheduled_units": 0},
+    )
+    hint = make_obligation(
+        world.sibling,
+        "party_lecture_quarterly",
+        family="meetings",
+        period_key="2026Q3",
+        status="not_met",
+        severity="low",
+    )
+    client.force_login(world.admin)
+    items = {r["id"]: r for r in client.get(f"{LIST}?period=2026").json()["results"]}
+    assert (items[stale.pk]["status"], items[stale.pk]["stored_status"]) == ("not_met", "at_risk")
+    assert items[stale.pk]["light"] == "red"
+    assert items[stale.pk]["next_step"] == "2026年9月已结束未达标：请在下期补足，并在记录中说明原因"
+    assert (items[fresh.pk]["status"], items[fresh.pk]["light"]) == ("open", "open")
+    assert items[fresh.pk]["next_step"] == "本月还需安排 1 个半天主题党日，剩余 7 天"
+    assert items[hint.pk]["light"] == "hint"
+
+    def q(params):
+        return ids(client, world.admin, f"{LIST}?{params}")
+
+    assert q("status=not_met") == {stale.pk, hint.pk}  # by the displayed status
+    assert q("status=at_risk") == set()
+    assert q("status=open") == {fresh.pk}
+    assert q("light=red") == {stale.pk}
+    assert q("light=hint") == {hint.pk}
+    res = client.get(f"{LIST}?light=blue")
+    assert res.status_code == 400 and "light" in res.json()
+
+
+def test_evaluate_results_carry_their_light(client, world, now, fake_engine):
+    low = fake_rule("party_lecture_quarterly", name_zh="党课", severity="low")
+    fake_engine.box["results"] = lambda org, period: [
+        fake_result(low, org, Verdict("not_met", "党课未讲", {"required": 1, "held": 0}))
+    ]
+    client.force_login(world.secretary)
+    (item,) = client.get(f"{EVALUATE}?org={world.branch.pk}&period=2026-10").json()["results"]
+    assert (item["status"], item["light"]) == ("not_met", "hint")
+    assert item["next_step"] == "本月还需安排 1 次党课，剩余 7 天"

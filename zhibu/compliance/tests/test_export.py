@@ -71,7 +71,7 @@ def test_export_matches_the_table_on_screen(client, world, now):
         "—",
         "—",
         "—",
-        "有风险 1/2",
+        "需关注 1/2",
         "—",
         "—",
     ]
@@ -128,4 +128,35 @@ def test_table_rows_helper_is_what_the_export_writes(world, now):
         user=world.admin, org=world.committee, period=periods.parse("2026-10")
     )
     assert header_row(board)[:2] == ["支部", "总体"]
-    assert table_rows(board)[1][:3] == ["第二党支部", "有风险", "有风险"]
+    assert table_rows(board)[1][:3] == ["第二党支部", "需关注", "需关注"]
+
+
+def test_export_colours_by_light_and_writes_open_hints_and_trend(client, world, now):
+    make_obligation(world.branch, period_key="2026-09", status="at_risk")  # stale → red
+    make_obligation(world.branch, status="open")
+    make_obligation(
+        world.sibling,
+        "party_lecture_quarterly",
+        family="meetings",
+        period_key="2026Q4",
+        status="not_met",
+        severity="low",
+    )
+    make_obligation(world.sibling, status="open")
+    client.force_login(world.admin)
+    url = reverse("compliance:export", args=[world.committee.pk]) + "?period=2026"
+    content = client.get(url).content
+    wb = load_workbook(BytesIO(content))
+    ws = wb["达标情况"]
+    assert [ws.cell(row=r, column=2).value for r in (4, 5)] == ["未达标 0/2", "进行中 0/2 · 提示 1"]
+    assert [ws.cell(row=r, column=2).fill.fgColor.rgb for r in (4, 5)] == ["00FFCDD2", "00DCE6F0"]
+    assert sheet_rows(content, "按规则") == [
+        ["规则", "类别", "达标", "进行中", "有风险", "未达标", "不适用", "其中提示"],
+        [selectors.rule_name("organ_party_day_monthly"), "主题党日", 0, 2, 0, 1, 0, 0],
+        [selectors.rule_name("party_lecture_quarterly"), "三会一课", 0, 0, 0, 1, 0, 1],
+    ]
+    trend = sheet_rows(content, "月度趋势")
+    assert trend[0] == ["月份", "支部数", "达标", "进行中", "需关注", "未达标", "达标率(%)"]
+    by_month = {r[0]: r[1:] for r in trend[1:]}
+    assert by_month["2026-09"] == [1, 0, 0, 0, 1, 0]
+    assert by_month["2026-10"] == [2, 0, 2, 0, 0, 0]

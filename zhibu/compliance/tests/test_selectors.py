@@ -50,7 +50,14 @@ def test_dashboard_counts_subtree_only_with_worst_status_per_cell(world, now):
     assert board.pattern_counts == {"time_squeezed": 1, "perfunctory": 1}
     assert board.evaluated_at == later
     assert board.branch_count == 2
-    assert board.status_summary == {"met": 0, "at_risk": 1, "not_met": 1, "grey": 0}
+    assert board.status_summary == {
+        "green": 0,
+        "open": 0,
+        "yellow": 1,
+        "red": 1,
+        "grey": 0,
+        "hints": 0,
+    }
     by_rule = {r.rule_id: r.cell.counts for r in board.rules}
     assert by_rule["organ_party_day_monthly"] == {"met": 1, "at_risk": 1}
 
@@ -193,12 +200,12 @@ def test_trend_counts_branches_per_month(world, now):
     )
     assert [p.key for p in trend][:1] == ["2026-01"]
     assert trend[-1].key == "2026-10"  # no future months
-    by = {p.key: (p.orgs, p.met, p.at_risk, p.not_met) for p in trend}
-    assert by["2026-08"] == (2, 2, 0, 0)
-    assert by["2026-09"] == (2, 1, 0, 1)
-    assert by["2026-10"] == (1, 0, 1, 0)
-    assert by["2026-01"] == (0, 0, 0, 0)
-    assert next(p for p in trend if p.key == "2026-09").met_share == 50.0
+    by = {p.key: (p.orgs, p.green, p.open, p.yellow, p.red) for p in trend}
+    assert by["2026-08"] == (2, 2, 0, 0, 0)
+    assert by["2026-09"] == (2, 1, 0, 0, 1)
+    assert by["2026-10"] == (1, 0, 0, 1, 0)
+    assert by["2026-01"] == (0, 0, 0, 0, 0)
+    assert next(p for p in trend if p.key == "2026-09").green_share == 50.0
 
 
 def test_obligation_list_permission_matrix(world, now):
@@ -288,3 +295,183 @@ def test_next_step_speaks_each_kinds_numbers():
     )
     report = Verdict("at_risk", "…", {"reports": 0, "required": 1})
     assert selectors.next_step(assembly, report, q4, day) == "本季度还需提交 1 次汇报，剩余 67 天"
+
+
+@pytest.mark.parametrize(
+    ("severity", "light", "text", "summary"),
+    [
+        ("low", "green", "达标 1/2 · 提示 1", {"green": 2, "yellow": 0, "red": 0, "hints": 1}),
+        ("medium", "yellow", "需关注 1/2", {"green": 1, "yellow": 1, "red": 0, "hints": 0}),
+        ("high", "red", "未达标 1/2", {"green": 1, "yellow": 0, "red": 1, "hints": 0}),
+        ("critical", "red", "未达标 1/2", {"green": 1, "yellow": 0, "red": 1, "hints": 0}),
+    ],
+)
+def test_severity_decides_the_branch_light(world, now, severity, light, text, summary):
+    from zhibu.compliance.exports import cell_text
+
+    make_obligation(world.branch, period_key="2026-09", status="met")
+    make_obligation(
+        world.branch,
+        "party_lecture_quarterly",
+        family="meetings",
+        period_key="2026-09",
+        status="not_met",
+        pattern="content_missing",
+        severity=severity,
+    )
+    make_obligation(world.sibling, period_key="2026-09", status="met")  # green either way
+    board = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=periods.parse("2026Q3")
+    )
+    first = next(r for r in board.rows if r.org_id == world.branch.pk)
+    assert first.overall.status == "not_met"  # the worst status is still counted as such
+    assert first.cells["meetings"].light == first.overall.light == light
+    assert cell_text(first.overall) == text
+    got = board.status_summary
+    assert {k: got[k] for k in summary} == summary
+    assert board.totals.light == light
+
+
+def test_a_stored_at_risk_of_last_month_displays_not_met(world, now):
+    """The worker has not run since September: its at_risk and open rows read as not_met."""
+    make_obligation(world.branch, period_key="2026-09", status="at_risk", pattern="time_squeezed")
+    make_obligation(
+        world.sibling,
+        "committee_meeting_monthly",
+        family="meetings",
+        period_key="2026-09",
+        status="open",
+        severity="medium",
+    )
+    make_obligation(world.branch, period_key="2026-10", status="open")
+    make_obligation(world.sibling, period_key="2026-10", status="at_risk", severity="high")
+
+    sept = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=periods.parse("2026-09")
+    )
+    assert [r.overall.counts for r in sept.rows] == [{"not_met": 1}, {"not_met": 1}]
+    assert [r.overall.light for r in sept.rows] == ["red", "yellow"]  # high, medium
+    assert sept.pattern_counts == {"time_squeezed": 1}
+
+    octo = selectors.compliance_dashboard(user=world.admin, org=world.committee, period=OCT)
+    assert [r.overall.counts for r in octo.rows] == [{"open": 1}, {"at_risk": 1}]
+    assert [r.overall.light for r in octo.rows] == ["open", "yellow"]
+    assert octo.status_summary["open"] == 1
+    by_rule = {r.rule_id: r.cell.counts for r in octo.rules}
+    assert by_rule == {"organ_party_day_monthly": {"open": 1, "at_risk": 1}}
+
+    # one day after October ends, the same stored rows read not_met
+    later = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=OCT, today=date(2026, 11, 1)
+    )
+    assert [r.overall.counts for r in later.rows] == [{"not_met": 1}, {"not_met": 1}]
+    on_the_last_day = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=OCT, today=date(2026, 10, 31)
+    )
+    assert [r.overall.counts for r in on_the_last_day.rows] == [{"open": 1}, {"at_risk": 1}]
+
+
+def test_trend_follows_the_light_rule(world, now):
+    make_obligation(world.branch, period_key="2026-08", status="met")
+    make_obligation(
+        world.branch,
+        "committee_meeting_monthly",
+        family="meetings",
+        period_key="2026-08",
+        status="not_met",
+        severity="low",  # a hint: the branch stays green
+    )
+    make_obligation(world.sibling, period_key="2026-08", status="not_met", severity="medium")
+    make_obligation(world.branch, period_key="2026-09", status="at_risk")  # stale → red
+    make_obligation(world.sibling, period_key="2026-09", status="open", severity="medium")
+    make_obligation(world.branch, period_key="2026-10", status="open")
+    make_obligation(world.sibling, period_key="2026-10", status="at_risk", severity="low")
+    trend = selectors.compliance_trend(
+        user=world.admin, org=world.committee, period=periods.year(2026)
+    )
+    by = {p.key: (p.orgs, p.green, p.open, p.yellow, p.red) for p in trend}
+    assert by["2026-08"] == (2, 1, 0, 1, 0)
+    assert by["2026-09"] == (2, 0, 0, 1, 1)  # the medium open of September reads not_met
+    assert by["2026-10"] == (2, 1, 1, 0, 0)
+
+
+def test_next_step_prefers_the_verdicts_own_and_reads_the_pace():
+    oct_ = periods.parse("2026-10")
+    day = date(2026, 10, 26)
+    party_day = type("R", (), {"params": {"types": ["party_day"]}, "name_zh": "党日"})()
+    own = Verdict(
+        "at_risk", "…", {"units": 0, "target_units": 2, "next_step": "请先补录 10 月 9 日的党日"}
+    )
+    assert selectors.next_step(party_day, own, oct_, day) == "请先补录 10 月 9 日的党日"
+    behind = Verdict(
+        "at_risk",
+        "…",
+        {
+            "units": 0,
+            "target_units": 2,
+            "needed_units": 2,
+            "scheduled_units": 0,
+            "pace_gap_units": 4,
+        },
+    )
+    assert selectors.next_step(party_day, behind, oct_, day) == (
+        "本月还需安排 2 个半天主题党日，补足年度进度需 4 个半天，剩余 6 天"
+    )
+    month_done = Verdict(
+        "open", "…", {"units": 2, "target_units": 2, "needed_units": 0, "pace_gap_units": 2}
+    )
+    assert selectors.next_step(party_day, month_done, oct_, day) == (
+        "补足年度进度还需 2 个半天主题党日，剩余 6 天"
+    )
+    closed = Verdict("not_met", "…", {"units": 2, "target_units": 2, "pace_gap_units": 2})
+    assert selectors.next_step(party_day, closed, periods.parse("2026-09"), day) == (
+        "年度进度落后 2 个半天主题党日：请在2026年12月31日前补足"
+    )
+    assembly = type("R", (), {"params": {"types": ["general_meeting"]}, "name_zh": "大会"})()
+    needed = Verdict("at_risk", "…", {"held": 0, "required": 1, "scheduled": 1, "needed": 1})
+    assert selectors.next_step(assembly, needed, periods.parse("2026Q4"), day) == (
+        "已安排 1 次支部党员大会，按计划开展即可达标，剩余 67 天"
+    )
+    cadre = Verdict("at_risk", "…", {"due": 3, "attended": 1, "min_attended": 2, "needed": 1})
+    assert selectors.next_step(assembly, cadre, periods.parse("2026Q4"), day) == (
+        "本季度还需以普通党员身份参加支部组织生活 1 次，剩余 67 天"
+    )
+
+
+@pytest.mark.parametrize(
+    ("numbers", "step"),
+    [
+        (
+            {"items": 1, "done": 0, "overdue": 0, "pending": 1},
+            "还有 1 项补课待完成，请在各自期限前完成并由支部确认",
+        ),
+        (
+            {"items": 2, "done": 0, "overdue": 1, "pending": 1},
+            "逾期未完成的 1 项补课仍须尽快完成，并由支部确认",
+        ),
+    ],
+)
+@pytest.mark.parametrize("key", ["2026-10", "2026-09"])  # the same whether the month is over
+def test_next_step_for_makeups(numbers, step, key):
+    rule = type("R", (), {"params": {}, "name_zh": "漏课补课"})()
+    verdict = Verdict("not_met", "…", numbers)
+    assert selectors.next_step(rule, verdict, periods.parse(key), date(2026, 10, 26)) == step
+
+
+def test_obligation_next_step_reads_the_displayed_status(world, now):
+    stale = make_obligation(world.branch, period_key="2026-09", status="at_risk")
+    fresh = make_obligation(
+        world.branch,
+        period_key="2026-10",
+        status="at_risk",
+        numbers={"units": 1, "target_units": 2, "scheduled_units": 0},
+    )
+    met = make_obligation(world.sibling, status="met")
+    today = NOW.date()
+    assert selectors.obligation_next_step(stale, today) == (
+        "2026年9月已结束未达标：请在下期补足，并在记录中说明原因"
+    )
+    assert selectors.obligation_next_step(fresh, today) == (
+        "本月还需安排 1 个半天主题党日，剩余 7 天"
+    )
+    assert selectors.obligation_next_step(met, today) == ""

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from zhibu.compliance import selectors
 from zhibu.compliance.tests.conftest import (
     NOW,
     SHANGHAI,
@@ -67,10 +68,10 @@ def test_dashboard_shows_evaluation_time_and_table(client, world, now):
     res = get(client, world.admin, reverse("compliance:dashboard", args=[world.committee.pk]))
     body = res.content.decode()
     assert "数据评估于 2026-10-25 10:00" in body
-    assert 'class="cell status-bg-at_risk"' in body
+    assert 'class="cell light-yellow"' in body
     assert "vendor/echarts/echarts.min.js" in body
     assert "cdn" not in body.lower()
-    assert res.context["table"][0][1][0] == ("达标", "met")
+    assert res.context["table"][0][1][0] == ("达标", "green")
 
 
 def test_dashboard_bad_period_is_explained_not_500(client, world, now):
@@ -140,7 +141,7 @@ def test_rule_drilldown(client, world, now):
         period_key="2026-10",
     )
     url = reverse("compliance:rule", args=[world.committee.pk, "organ_member_report_quarterly"])
-    res = get(client, world.admin, url)
+    res = get(client, world.admin, url + "?all=1")
     assert res.status_code == 200
     body = res.content.decode()
     assert "李党员" in body and "钱党员" in body and "孙党员" not in body
@@ -302,7 +303,8 @@ def test_pages_with_the_real_engine(client, world, now):
         status="confirmed",
     )
     Attendance.objects.create(meeting=meeting, member=world.member, outcome="present")
-    res = get(client, world.secretary, reverse("compliance:branch", args=[world.branch.pk]))
+    url = reverse("compliance:branch", args=[world.branch.pk]) + "?all=1"
+    res = get(client, world.secretary, url)
     assert res.status_code == 200
     org_items = res.context["org_items"]
     assert org_items, "the engine returned no rules for an organ branch"
@@ -320,3 +322,172 @@ def test_pages_with_the_real_engine(client, world, now):
     assert first.cells["party_day"].total == len(live_party_day)
     client.logout()
     assert get(client, world.member_user, reverse("compliance:mine")).status_code == 200
+
+
+def test_dashboard_colours_by_severity_and_counts_hints(client, world, now):
+    make_obligation(world.branch, status="not_met", severity="low", pattern="content_missing")
+    make_obligation(world.sibling, status="not_met", severity="medium")
+    make_obligation(world.sibling, "organ_party_day_yearly", period_key="2026", status="open")
+    res = get(client, world.admin, reverse("compliance:dashboard", args=[world.committee.pk]))
+    body = res.content.decode()
+    rows = {row.name: cells for row, cells in res.context["table"]}
+    assert rows["第一党支部"][0] == ("达标 · 提示 1", "green")
+    assert rows["第二党支部"][0] == ("需关注 0/2", "yellow")
+    assert '<td class="cell light-green">达标 · 提示 1</td>' in body
+    assert "另有 1 项提示：次要规则未达标或有风险，不影响支部颜色。" in body
+    assert '<div class="summary light-open" data-light="open"><strong>0</strong>' in body
+    assert '<div class="summary light-yellow" data-light="yellow"><strong>1</strong>' in body
+    assert '<span class="dot light-open"></span>进行中' in body  # open has its own colour
+
+
+def _rule_rows(world):
+    """One monthly rule across six branches of the committee, one status each."""
+    rows = {}
+    for name, key, status, severity in (
+        ("甲支部", "2026-10", "met", "high"),
+        ("乙支部", "2026-10", "open", "high"),
+        ("丙支部", "2026-10", "not_met", "low"),
+        ("丁支部", "2026-10", "at_risk", "high"),
+        ("戊支部", "2026-09", "at_risk", "high"),  # stored before September ended
+        ("己支部", "2026-10", "not_applicable", "high"),
+    ):
+        org = OrganizationFactory(name=name, parent=world.committee)
+        rows[name] = make_obligation(
+            org,
+            status=status,
+            severity=severity,
+            period_key=key,
+            explanation=f"{name}的说明",
+            numbers={"units": 0, "target_units": 2, "pace_gap_units": 4, "scheduled_units": 0},
+        )
+    return rows
+
+
+def _names(res):
+    return [o.org.name for o in res.context["page"].object_list]
+
+
+def test_rule_drilldown_lists_exceptions_first_and_hides_met_rows(client, world, now):
+    _rule_rows(world)
+    url = reverse("compliance:rule", args=[world.committee.pk, "organ_party_day_monthly"])
+    res = get(client, world.admin, url + "?period=2026")
+    assert _names(res) == ["戊支部", "丁支部", "乙支部", "丙支部"]  # red, yellow, open, hint
+    assert [o.shown for o in res.context["page"].object_list] == [
+        "not_met",
+        "at_risk",
+        "open",
+        "not_met",
+    ]
+    body = res.content.decode()
+    assert "甲支部" not in body and "己支部" not in body
+    assert "已隐藏 2 项达标或不适用的记录。" in body
+    assert 'href="?period=2026&amp;all=1" data-testid="show-all"' in body
+    # the stale row says why it reads not_met, and what to do
+    assert "期间已于 2026-09-30 结束，评估时为“有风险”，现按未达标显示（待下次评估更新）。" in body
+    assert "👉 年度进度落后 4 个半天主题党日：请在2026年12月31日前补足" in body
+    assert "👉 本月还需安排 2 个半天主题党日，补足年度进度需 4 个半天，剩余 7 天" in body
+    assert "2026年9月" in body and "2026-09</td>" not in body  # period labels, not keys
+
+    everything = get(client, world.admin, url + "?period=2026&all=1")
+    assert _names(everything) == ["戊支部", "丁支部", "乙支部", "丙支部", "甲支部", "己支部"]
+    assert "只看需处理的事项" in everything.content.decode()
+
+
+def test_rule_drilldown_query_count_does_not_grow(
+    client, world, now, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _rule_rows(world)
+    client.force_login(world.admin)
+    url = reverse("compliance:rule", args=[world.committee.pk, "organ_party_day_monthly"])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url + "?period=2026")
+    for i in range(20):
+        make_obligation(
+            OrganizationFactory(name=f"新支部{i}", parent=world.committee),
+            status="not_met" if i % 2 else "met",
+        )
+    with django_assert_max_num_queries(len(few)):
+        res = client.get(url + "?period=2026")
+    assert len(res.context["page"].object_list) == 4 + 10
+
+
+def _branch_items(world, fake_engine):
+    monthly = fake_rule("organ_party_day_monthly", name_zh="党日·专时专用")
+    lecture = fake_rule("party_lecture_quarterly", name_zh="党课", severity="low")
+    report = fake_rule("organ_work_report_half_yearly", name_zh="工作报告")
+    meeting = fake_rule("committee_meeting_monthly", name_zh="支委会", severity="medium")
+    none = fake_rule("organ_lecture_discussion", name_zh="课后讨论")
+    member = fake_rule("organ_member_report_quarterly", name_zh="党员汇报", subject="member")
+
+    def results(org, period):
+        return [
+            fake_result(report, org, Verdict("met", "已报告")),
+            fake_result(lecture, org, Verdict("not_met", "党课未讲", {"required": 1, "held": 0})),
+            fake_result(none, org, Verdict("not_applicable", "本月无党课")),
+            fake_result(meeting, org, Verdict("open", "支委会进行中", {"required": 1, "held": 0})),
+            fake_result(
+                monthly,
+                org,
+                Verdict("at_risk", "党日有风险", {"units": 0, "target_units": 2}, "time_squeezed"),
+            ),
+            fake_result(member, org, Verdict("met", "钱已汇报"), member=world.other_member),
+            fake_result(
+                member,
+                org,
+                Verdict("not_met", "李未汇报", {"reports": 0, "required": 1}),
+                member=world.member,
+            ),
+        ]
+
+    fake_engine.box["results"] = results
+
+
+def test_branch_page_lists_exceptions_first_and_hides_met_rows(client, world, now, fake_engine):
+    _branch_items(world, fake_engine)
+    url = reverse("compliance:branch", args=[world.branch.pk])
+    res = get(client, world.secretary, url)
+    assert [i.name for i in res.context["org_items"]] == ["党日·专时专用", "支委会", "党课"]
+    assert [i.member_name for i in res.context["member_items"]] == ["李党员"]
+    body = res.content.decode()
+    assert "已报告" not in body and "本月无党课" not in body and "钱已汇报" not in body
+    assert "已隐藏 3 项达标或不适用的记录。" in body
+    assert '<span class="badge light-yellow">有风险</span>' in body
+    assert '<span class="badge light-open">进行中</span>' in body
+    assert '<span class="badge light-hint">未达标 · 提示</span>' in body
+    assert '李未汇报<p class="next-step">👉 本月还需提交 1 次汇报，剩余 7 天</p>' in body
+
+    res = get(client, world.secretary, url + "?all=1")
+    assert [i.name for i in res.context["org_items"]] == [
+        "党日·专时专用",
+        "支委会",
+        "党课",
+        "工作报告",
+        "课后讨论",
+    ]
+    assert [i.member_name for i in res.context["member_items"]] == ["李党员", "王党员"]
+
+
+def test_member_page_shows_displayed_status_and_rule_names(client, world, now, fake_engine):
+    _branch_items(world, fake_engine)
+    make_obligation(
+        world.branch,
+        "organ_member_report_quarterly",
+        family="reports",
+        member=world.member,
+        period_key="2026Q3",
+        status="at_risk",
+        explanation="第三季度尚未汇报",
+    )
+    res = get(client, world.member_user, reverse("compliance:mine") + "?period=2026")
+    body = res.content.decode()
+    assert [o.shown for o in res.context["stored"]] == ["not_met"]
+    name = selectors.rule_name("organ_member_report_quarterly")  # the profile's name, not the id
+    assert (
+        f'<li data-status="not_met">2026年第3季度 · {name} · '
+        '<span class="status-not_met">未达标</span>：第三季度尚未汇报'
+    ) in body
+    assert "期间已于 2026-09-30 结束，评估时为“有风险”，现按未达标显示" in body
+    assert "李未汇报" in body and "钱已汇报" not in body
