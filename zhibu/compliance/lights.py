@@ -52,9 +52,15 @@ CELL_ORDER = (Light.RED, Light.YELLOW, Light.OPEN, Light.GREEN, Light.GREY)
 _AS_CELL = {Light.HINT: Light.GREEN}
 
 
-def worst(counts: Mapping[str, int]) -> str:
-    """The colour of a cell holding `counts` obligations per light; "" when it holds none."""
-    present = {_AS_CELL.get(key, key) for key, n in counts.items() if n}
+def worst(counts: Mapping[str, int], *, ended: bool = False) -> str:
+    """The colour of a cell holding `counts` obligations per light; "" when it holds none.
+
+    In the view of a period that has `ended`, an open obligation can only be one of a longer
+    period containing it (the year of a closed month; the dashboard counts such at_risk ones
+    as open too): still running, it says nothing about the closed period, so it colours like
+    green."""
+    as_cell = _AS_CELL | {Light.OPEN: Light.GREEN} if ended else _AS_CELL
+    present = {as_cell.get(key, key) for key, n in counts.items() if n}
     return next((str(c) for c in CELL_ORDER if c in present), "")
 
 

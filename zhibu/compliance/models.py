@@ -34,22 +34,25 @@ from zhibu.orgs.models import Organization
 STALE = (Status.AT_RISK, Status.OPEN)
 
 
-def display_status(status: str, period_last: date, today: date) -> str:
-    """The status a page shows for a stored status: at_risk/open past their period are not_met."""
-    if status in STALE and period_last < today:
+def display_status(status: str, period_last: date, today: date, final: bool = False) -> str:
+    """The status a page shows for a stored one: an at_risk/open row judged while its period
+    was still running reads not_met once the period has ended, before the worker re-judges it.
+    A row judged after its period ended (`final`) stands as judged: an unconfirmed record of a
+    closed month may still be completed, and the kinds say at_risk then, on purpose."""
+    if status in STALE and period_last < today and not final:
         return Status.NOT_MET
     return status
 
 
-def ended_q(today: date, keys: Iterable[str] | None = None) -> Q:
-    """Rows whose period has ended by `today` (local date).
+def stale_q(today: date, keys: Iterable[str] | None = None) -> Q:
+    """Rows whose period has ended by `today` (local date) and that were judged before it ended.
 
     Given `keys` (the period keys a query is already restricted to), the test is stated on
     `period_key`, so a query the (org, period_key, …) index covers stays index-only.
     """
     if keys is None:
-        return Q(period_last__lt=today)
-    return Q(period_key__in=[k for k in keys if periods.parse(k).last < today])
+        return Q(period_last__lt=today, final=False)
+    return Q(period_key__in=[k for k in keys if periods.parse(k).last < today], final=False)
 
 
 def displayed_q(status: str, ended: Q) -> Q:
@@ -61,13 +64,16 @@ def displayed_q(status: str, ended: Q) -> Q:
     return Q(status=status)
 
 
-def display_status_sql(ended: Q) -> Case:
-    """The displayed status as a column, e.g. to GROUP BY; just `status` when nothing ended."""
-    return Case(
-        When(Q(status__in=STALE) & ended, then=Value(Status.NOT_MET.value)),
-        default=F("status"),
-        output_field=CharField(),
-    )
+def display_status_sql(ended: Q, running: Q | None = None) -> Case:
+    """The displayed status as a column, e.g. to GROUP BY; just `status` when nothing ended.
+
+    `running`: in the view of an ended period, the rows of a longer period containing it
+    that is still running (the half-year of a closed month); their at_risk says nothing about
+    the closed period, so it reads open there."""
+    whens = [When(Q(status__in=STALE) & ended, then=Value(Status.NOT_MET.value))]
+    if running is not None:
+        whens.append(When(Q(status=Status.AT_RISK) & running, then=Value(Status.OPEN.value)))
+    return Case(*whens, default=F("status"), output_field=CharField())
 
 
 def _by_severities(key) -> dict:
@@ -133,6 +139,8 @@ class Obligation(models.Model):
     explanation = models.TextField(_("说明"))
     numbers = models.JSONField(default=dict)
     evaluated_at = models.DateTimeField()
+    # Judged after its period ended: the status is final, not one a page must re-derive.
+    final = models.BooleanField(default=False)
 
     scope_path = "org__path"
     scope_owner = "member"
@@ -166,6 +174,7 @@ class Obligation(models.Model):
                     "status",
                     "pattern",
                     "severity",
+                    "final",
                     "evaluated_at",
                 ],
                 name="obligation_dashboard_idx",
@@ -182,7 +191,7 @@ class Obligation(models.Model):
 
     def display_status(self, today: date) -> str:
         """What a page shows today (see `display_status`)."""
-        return display_status(self.status, self.period_last, today)
+        return display_status(self.status, self.period_last, today, self.final)
 
     def light(self, today: date) -> str:
         return lights.light(self.display_status(today), self.severity)

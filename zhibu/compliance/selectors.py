@@ -36,10 +36,10 @@ from zhibu.compliance.lights import Light, light
 from zhibu.compliance.models import (
     Obligation,
     display_status_sql,
-    ended_q,
     exception_rank_sql,
     light_q,
     light_sql,
+    stale_q,
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core import periods
@@ -184,6 +184,7 @@ class Cell:
 
     counts: dict[str, int] = field(default_factory=dict)
     lights: dict[str, int] = field(default_factory=dict)
+    ended: bool = False  # the viewed period has ended (lights.worst)
 
     def add(self, status: str, severity: str, n: int) -> None:
         self.counts[status] = self.counts.get(status, 0) + n
@@ -209,7 +210,7 @@ class Cell:
     @property
     def light(self) -> str:
         """The cell's colour (lights.worst): severity decides; hints never colour it."""
-        return lights.worst(self.lights)
+        return lights.worst(self.lights, ended=self.ended)
 
     @property
     def hints(self) -> int:
@@ -286,7 +287,12 @@ def compliance_dashboard(
     from the stored one and `today`); colours follow the light rule (lights.light).
     """
     keys = period_keys(period)
-    shown = display_status_sql(ended_q(today or periods.local_date(), keys))
+    today = today or periods.local_date()
+    ended = period.last < today
+    running = [k for k in keys if periods.parse(k).last >= today]
+    shown = display_status_sql(
+        stale_q(today, keys), Q(period_key__in=running) if ended and running else None
+    )
     base = visible_to(
         user,
         Action.OVERSEE,
@@ -335,15 +341,18 @@ def compliance_dashboard(
         if pattern and status in _FAILING_VALUES:
             pattern_counts[pattern] += n
 
-    cells: dict[Any, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
-    overall: dict[Any, Cell] = defaultdict(Cell)
-    totals = Cell()
+    def cell() -> Cell:
+        return Cell(ended=ended)
+
+    cells: dict[Any, dict[str, Cell]] = defaultdict(lambda: defaultdict(cell))
+    overall: dict[Any, Cell] = defaultdict(cell)
+    totals = cell()
     for (key, family, status, severity), n in by_cell.items():
         cells[key][family].add(status, severity, n)
         overall[key].add(status, severity, n)
         totals.add(status, severity, n)
     per_rule: dict[str, RuleSummary] = {
-        rule_id: RuleSummary(rule_id, rule_name(rule_id), family, Cell())
+        rule_id: RuleSummary(rule_id, rule_name(rule_id), family, cell())
         for rule_id, family in rule_family.items()
     }
     for (rule_id, status, severity), n in by_rule.items():
@@ -371,8 +380,8 @@ def compliance_dashboard(
             name=o.name,
             path=o.path,
             kind=o.kind,
-            cells={f: cells.get(key, {}).get(f) or Cell() for f in FAMILIES},
-            overall=overall.get(key) or Cell(),
+            cells={f: cells.get(key, {}).get(f) or cell() for f in FAMILIES},
+            overall=overall.get(key) or cell(),
         )
         for o, key in row_keys
     ]
@@ -434,7 +443,7 @@ def compliance_trend(
         m = periods.containing("month", m.first - _DAY)
     months.reverse()
     keys = [m.key for m in months]
-    ended = ended_q(today, keys)
+    ended = stale_q(today, keys)
     red = light_q(Light.RED, ended)
     yellow = red | light_q(Light.YELLOW, ended)
     not_green = yellow | light_q(Light.OPEN, ended)
@@ -484,7 +493,7 @@ def with_display(qs: QuerySet[Obligation], today: date) -> QuerySet[Obligation]:
     order by: red, yellow, open, then hints, then met (lights.exception_rank); rows of equal
     rank keep the order the caller gives after it (tree order, never a ranking).
     """
-    ended = ended_q(today)
+    ended = stale_q(today)
     return qs.annotate(shown=display_status_sql(ended), light=light_sql(ended)).alias(
         exception_rank=exception_rank_sql(ended)
     )

@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 
 # Fields that make up an obligation's content; a row is written only when one changes.
 CONTENT = ("org_id", "family", "period_first", "period_last", "status", "pattern")
-CONTENT += ("severity", "explanation", "numbers")
+CONTENT += ("severity", "explanation", "numbers", "final")
 # A brand-new obligation is announced only when it already needs attention.
 ANNOUNCE_NEW = frozenset({Status.AT_RISK, Status.NOT_MET})
 BATCH = 500
 
 
-def _content(r: Result) -> tuple:
-    """The result's CONTENT values, in CONTENT order."""
+def _content(r: Result, today: date) -> tuple:
+    """The result's CONTENT values, in CONTENT order (`final`: judged after the period)."""
     v = r.verdict
     return (
         r.org_id,
@@ -48,6 +48,7 @@ def _content(r: Result) -> tuple:
         r.rule.severity,
         v.explanation,
         v.numbers,
+        r.period.last < today,
     )
 
 
@@ -102,8 +103,9 @@ def persist(
     to_update: list[Obligation] = []
     changes: list[tuple[tuple, str, str]] = []
     status_at = 1 + CONTENT.index("status")
+    today = local_date(now)
     for r in results:
-        content = _content(r)
+        content = _content(r, today)
         key = r.key
         row = existing.get(key)
         if row is not None and row[1:] == content:

@@ -50,7 +50,7 @@ def build_reports(
     today = county.today
     users = {a.member.id: a.user_id for a in county.accounts if a.member is not None}
     for branch in county.branches:
-        rate = 0.6 if branch.flags & {"makeup_slack", "silent"} else 0.92
+        rate = 0.6 if branch.flags & {"makeup_slack", "silent"} else 0.995
         for y, q, q_first, q_last in _quarters(year.first, today):
             for stay in branch.stays:
                 m = stay.member

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from zhibu.compliance.lights import Light
-from zhibu.compliance.models import Obligation, displayed_q, ended_q, light_q
+from zhibu.compliance.models import Obligation, displayed_q, light_q, stale_q
 from zhibu.compliance.selectors import FAMILIES, period_q
 from zhibu.compliance.verdicts import Pattern, Status
 from zhibu.core import periods
@@ -66,10 +66,10 @@ class ObligationFilterSet(django_filters.FilterSet):
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """By the displayed status, as pages count it (derived from the stored one and today)."""
-        return queryset.filter(displayed_q(value, ended_q(periods.local_date())))
+        return queryset.filter(displayed_q(value, stale_q(periods.local_date())))
 
     def filter_light(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(light_q(value, ended_q(periods.local_date())))
+        return queryset.filter(light_q(value, stale_q(periods.local_date())))
 
     def filter_subject(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(member__isnull=value != "member")

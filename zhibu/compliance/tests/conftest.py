@@ -30,6 +30,7 @@ def make_obligation(
     explanation: str = "",
     evaluated_at: datetime | None = None,
     numbers: dict | None = None,
+    final: bool = False,
 ) -> Obligation:
     period = periods.parse(period_key)
     return Obligation.objects.create(
@@ -46,6 +47,7 @@ def make_obligation(
         explanation=explanation or f"{rule_id} {status}",
         numbers=numbers or {},
         evaluated_at=evaluated_at or NOW,
+        final=final,
     )
 
 

@@ -10,10 +10,10 @@ from zhibu.compliance.models import (
     Obligation,
     display_status,
     display_status_sql,
-    ended_q,
     exception_rank_sql,
     light_q,
     light_sql,
+    stale_q,
 )
 from zhibu.compliance.tests.conftest import make_obligation
 from zhibu.compliance.verdicts import Severity, Status
@@ -122,7 +122,7 @@ def test_sql_twins_agree_with_python(world, by_key):
                     status=status,
                     severity=severity,
                 )
-    ended = ended_q(today, ["2026-09", "2026-10", "2026Q4"] if by_key else None)
+    ended = stale_q(today, ["2026-09", "2026-10", "2026Q4"] if by_key else None)
     rows = Obligation.objects.annotate(
         shown=display_status_sql(ended), lamp=light_sql(ended), rank=exception_rank_sql(ended)
     )

@@ -108,11 +108,26 @@ def test_period_selection(world, now):
         return board.totals.counts
 
     assert counts("2026-10") == {"not_met": 1, "at_risk": 1}  # the month and its year
-    assert counts("2026Q3") == {"met": 2, "at_risk": 1}  # July, the quarter, the year
+    # July, the quarter, the year: in the view of the ended quarter, the year still running
+    # is open (its at_risk says nothing about the quarter).
+    assert counts("2026Q3") == {"met": 2, "open": 1}
     assert counts("2026") == {"met": 2, "not_met": 1, "at_risk": 1}
     assert counts("ytd") == {"met": 2, "not_met": 1, "at_risk": 1}
-    assert counts("2026-06") == {"at_risk": 1}
+    assert counts("2026-06") == {"open": 1}
     assert counts("2025") == {}
+
+
+def test_a_row_judged_after_its_period_ended_stands_as_judged(world, now):
+    """Stored at_risk reads not_met once its period ended, unless it was judged after the end
+    (final): an unconfirmed record of a closed month may still be completed."""
+    make_obligation(world.branch, period_key="2026-09", status="at_risk", final=False)
+    make_obligation(
+        world.branch, "organ_procedure_complete", period_key="2026-09", status="at_risk", final=True
+    )
+    board = selectors.compliance_dashboard(
+        user=world.admin, org=world.committee, period=periods.parse("2026-09")
+    )
+    assert board.totals.counts == {"not_met": 1, "at_risk": 1}
 
 
 def test_group_by_child_rolls_up_subtrees(world, now):
