@@ -15,6 +15,7 @@ from zhibu.compliance.kinds.base import (
     open_status,
     period_label,
     remaining_days,
+    scheduled_in,
     verdict,
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
@@ -54,7 +55,15 @@ def member_report_periods(
         over = is_over(period, now)
         days_left = 0 if over else remaining_days(period, now)
         warn = warning_days(params, period.kind)
-        out.append(_report_verdict(name, period_label(period), count, need, over, days_left, warn))
+        # A report presented at a meeting (the work report at the general meeting) is as good
+        # as arranged once that meeting is scheduled in the period.
+        venues = params.get("presented_at")
+        scheduled = len(scheduled_in(facts, period, now, venues)) if venues else 0
+        out.append(
+            _report_verdict(
+                name, period_label(period), count, need, over, days_left, warn, scheduled
+            )
+        )
     return out
 
 
@@ -65,7 +74,14 @@ def _no_data_source(name: str) -> Verdict:
 
 @functools.lru_cache(maxsize=65536, typed=True)
 def _report_verdict(
-    name: str, label: str, count: int, need, over: bool, days_left: int, warn: int
+    name: str,
+    label: str,
+    count: int,
+    need,
+    over: bool,
+    days_left: int,
+    warn: int,
+    scheduled: int = 0,
 ) -> Verdict:
     """The verdict from its numbers (shared; verdicts are read-only)."""
     numbers = {"reports": count, "required": need, "needed": max(need - count, 0)}
@@ -76,10 +92,11 @@ def _report_verdict(
         return verdict(
             Status.NOT_MET, f"{text}，还差 {need - count} 次", Pattern.CONTENT_MISSING, **numbers
         )
-    numbers["remaining_days"] = days_left
+    numbers.update(remaining_days=days_left, scheduled=scheduled)
+    arranged = f"，已安排会议 {scheduled} 次" if scheduled else ""
     return verdict(
-        open_status(True, days_left, warn),
-        f"{text}；还需提交 {need - count} 次，尚余 {days_left} 天",
+        open_status(count + scheduled < need, days_left, warn),
+        f"{text}；还需提交 {need - count} 次，尚余 {days_left} 天{arranged}",
         Pattern.CONTENT_MISSING,
         **numbers,
     )

@@ -21,7 +21,7 @@ from zhibu.compliance.tests.builders import (
     meeting,
     person,
 )
-from zhibu.core.periods import month, quarter, year
+from zhibu.core.periods import half, month, quarter, year
 
 UTC = ZoneInfo("UTC")
 D = date
@@ -776,3 +776,27 @@ def test_periods_form_gives_each_periods_verdict(kind, now):
         together = KIND_PERIODS[kind](rule.params, facts, periods, now)
         alone = [KINDS[kind](rule.params, _subjects()[i], p, now) for p in periods]
         assert together == alone
+
+
+# ---- the branch's half-yearly work report, presented at the general meeting ----------------
+
+WORK_REPORT_CASES = [
+    ("46 days left, nothing arranged", [], at(D(2026, 11, 15)), "open"),
+    ("30 days left, nothing arranged", [], at(D(2026, 12, 2)), "at_risk"),
+    (
+        "30 days left, the general meeting scheduled",
+        [meeting(D(2026, 12, 15), None, type="general_meeting", status="planned")],
+        at(D(2026, 12, 2)),
+        "open",
+    ),
+    ("the half-year over", [], at(D(2027, 1, 1)), "not_met"),
+]
+
+
+@pytest.mark.parametrize(
+    "meetings,now,status", [c[1:] for c in WORK_REPORT_CASES], ids=[c[0] for c in WORK_REPORT_CASES]
+)
+def test_work_report_half_yearly(meetings, now, status):
+    facts = branch(meetings, reports=())
+    v = run("organ_work_report_half_yearly", facts, half(2026, 2), now)
+    assert v.status == status, v.explanation
