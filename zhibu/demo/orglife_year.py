@@ -388,7 +388,7 @@ class YearBuilder:
             sent = planned_start - timedelta(days=rng.randint(5, 8))
             notice = sent if sent <= self.now else None
         else:
-            lead = rng.choices((1, 3, 5, 7), weights=(2, 30, 40, 28))[0]
+            lead = rng.choices((1, 3, 5, 7), weights=(0.2, 30, 40, 28))[0]
             notice = planned_start - timedelta(days=lead, hours=rng.randint(0, 6))
             actual_start = planned_start + timedelta(minutes=rng.choice((0, 0, 2, 5, 10)))
             actual_end = actual_start + timedelta(minutes=spec.actual_minutes)
@@ -494,13 +494,13 @@ class YearBuilder:
         if m.is_leading_cadre:
             if "cadres_absent" in branch.flags and rng.random() < 0.55:
                 return "absent"
-            return rng.choices(("present", "on_leave", "late", "absent"), weights=(78, 18, 4, 0.2))[
-                0
-            ]
-        # Unexcused absence is rare in a well-run branch (about one member-session in 1,000);
-        # the branches flagged for it show the pattern.
+            return rng.choices(
+                ("present", "on_leave", "late", "absent"), weights=(78, 18, 4, 0.03)
+            )[0]
+        # Unexcused absence is rare in a well-run branch (about one member-session in 10,000,
+        # a handful in the county's year); the branches flagged for it show the pattern.
         return rng.choices(
-            ("present", "late", "left_early", "on_leave", "absent"), weights=(88, 4, 2, 6, 0.1)
+            ("present", "late", "left_early", "on_leave", "absent"), weights=(88, 4, 2, 6, 0.01)
         )[0]
 
     def _leave(
@@ -566,7 +566,7 @@ class YearBuilder:
     ) -> None:
         rng = self.rng
         due = spec.day + timedelta(days=MAKEUP_DAYS)
-        never = rng.random() < (0.5 if "makeup_slack" in branch.flags else 0.01)
+        never = "makeup_slack" in branch.flags and rng.random() < 0.5
         done_day = spec.day + timedelta(days=rng.randint(3, 25))
         submitted = confirmed = None
         method = reflection = ""

@@ -50,7 +50,7 @@ def build_reports(
     today = county.today
     users = {a.member.id: a.user_id for a in county.accounts if a.member is not None}
     for branch in county.branches:
-        rate = 0.6 if branch.flags & {"makeup_slack", "silent"} else 0.995
+        rate = 0.6 if branch.flags & {"makeup_slack", "silent"} else 1.0
         for y, q, q_first, q_last in _quarters(year.first, today):
             for stay in branch.stays:
                 m = stay.member
@@ -85,9 +85,14 @@ def build_reports(
                     created_at=submitted - timedelta(hours=1),
                     updated_at=reviewed if done else submitted,
                 )
-        # Half-yearly work report to the members, at the June and December general meetings.
+        # Half-yearly work report to the members, at the June and December general meetings
+        # (the two branches flagged as slack skip it).
         for (branch_id, y, month), meeting_id in year.general_meetings.items():
-            if branch_id != branch.id or month not in (6, 12) or rng.random() > 0.9:
+            if (
+                branch_id != branch.id
+                or month not in (6, 12)
+                or branch.flags & {"makeup_slack", "silent"}
+            ):
                 continue
             half = 1 if month == 6 else 2
             meeting_day = date(y, month, 1)

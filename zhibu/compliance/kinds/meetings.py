@@ -238,13 +238,22 @@ def procedure_complete(params: dict, facts: Facts, period: Period, now: datetime
     }
     if not incomplete:
         return verdict(Status.MET, f"{label}：{len(held)} 次会议程序完整", **numbers)
-    sample = next(iter(incomplete.values()))
-    text = (
-        f"{label}：{len(held)} 次会议中 {len(incomplete)} 次程序不完整（如缺：{'、'.join(sample)}）"
+    by_id = {m.id: m for m in held}
+    shown = list(incomplete.items())[:3]
+    named = "；".join(
+        f"{fmt_day(by_id[k].day)}{type_names([by_id[k].meeting_type])}缺{'、'.join(v)}"
+        for k, v in shown
     )
+    more = f"等 {len(incomplete)} 次" if len(incomplete) > len(shown) else ""
+    text = f"{label}：{len(held)} 次会议中 {len(incomplete)} 次程序不完整（{named}{more}）"
     if confirmed_bad:
         return verdict(Status.NOT_MET, text, Pattern.PERFUNCTORY, **numbers)
-    return verdict(Status.AT_RISK, text + "；记录尚未确认，可补充", Pattern.PERFUNCTORY, **numbers)
+    return verdict(
+        Status.AT_RISK,
+        text + "；记录尚未确认，请在确认前补记所缺环节",
+        Pattern.PERFUNCTORY,
+        **numbers,
+    )
 
 
 def party_content(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
@@ -297,12 +306,29 @@ def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) ->
         )
     parts = []
     if late:
-        parts.append(f"{len(late)} 次未提前 {days} 天通知")
+        parts.append(f"有 {len(late)} 次未提前 {days} 天通知（{_notice_lateness(late)}）")
     if unprepared:
-        parts.append(f"{len(unprepared)} 次会前没有议程")
+        named = "、".join(f"{fmt_day(m.day)}{type_names([m.meeting_type])}" for m in unprepared)
+        parts.append(f"有 {len(unprepared)} 次会前没有议程（{named}）")
+    todo = f"；今后请在会前 {days} 天发出通知" if late else ""
+    if unprepared:
+        todo += "，并在通知中附上议程" if late else "；今后请在会前备好议程"
     return verdict(
         Status.NOT_MET,
-        f"{label}：{len(held)} 次会议中" + "，".join(parts),
+        f"{label}：{len(held)} 次会议中" + "，".join(parts) + todo,
         Pattern.PERFUNCTORY,
         **numbers,
     )
+
+
+def _notice_lateness(late: list) -> str:
+    """Each late session as '1月12日支委会，提前 1 天通知' (or '未发通知')."""
+    out = []
+    for m in late:
+        what = f"{fmt_day(m.day)}{type_names([m.meeting_type])}"
+        if m.notice_sent_at is None:
+            out.append(f"{what}未发通知")
+        else:
+            lead = (m.start - m.notice_sent_at).days
+            out.append(f"{what}提前 {lead} 天通知" if lead >= 1 else f"{what}当天才通知")
+    return "；".join(out)

@@ -700,7 +700,14 @@ def test_procedure_complete_for_org_life_meeting():
         D(2026, 3, 3), 120, type="org_life_meeting", steps=steps, topic="t", has_minutes=True
     )
     v = run("organ_procedure_complete", branch([m]), MARCH, APRIL_2)
-    assert v.status == "not_met" and "向上级报告" in v.explanation
+    assert v.status == "not_met"
+    assert v.explanation == ("2026年3月：1 次会议中 1 次程序不完整（3月3日组织生活会缺向上级报告）")
+    unconfirmed = meeting(
+        D(2026, 3, 3), 120, type="org_life_meeting", steps=steps, topic="t", status="held"
+    )
+    v = run("organ_procedure_complete", branch([unconfirmed]), MARCH, APRIL_2)
+    assert v.status == "at_risk"
+    assert v.explanation.endswith("；记录尚未确认，请在确认前补记所缺环节")
     full = meeting(
         D(2026, 3, 3),
         120,
@@ -800,3 +807,17 @@ def test_work_report_half_yearly(meetings, now, status):
     facts = branch(meetings, reports=())
     v = run("organ_work_report_half_yearly", facts, half(2026, 2), now)
     assert v.status == status, v.explanation
+
+
+def test_advance_notice_names_the_late_sessions_and_what_to_do():
+    start = at(D(2026, 3, 10))
+    late = meeting(D(2026, 3, 10), notice_sent_at=start - timedelta(days=1), has_agenda=True)
+    never = meeting(D(2026, 3, 17), has_agenda=False)
+    fine = meeting(D(2026, 3, 24), notice_sent_at=at(D(2026, 3, 18)), has_agenda=True)
+    v = run("organ_advance_notice", branch([late, never, fine]), MARCH, APRIL_2)
+    assert v.status == "not_met"
+    assert v.explanation == (
+        "2026年3月：3 次会议中有 2 次未提前 3 天通知（3月10日主题党日提前 1 天通知；"
+        "3月17日主题党日未发通知），有 1 次会前没有议程（3月17日主题党日）；"
+        "今后请在会前 3 天发出通知，并在通知中附上议程"
+    )
