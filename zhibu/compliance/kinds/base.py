@@ -403,6 +403,11 @@ def fmt_units(units: int) -> str:
     return f"{units} 个半天"
 
 
+def all_(n: int) -> str:
+    """'均' for several items ('3 次会议均…'); nothing for one (均 after '1 次' reads wrong)."""
+    return "均" if n > 1 else ""
+
+
 def fmt_day(day: date) -> str:
     """A calendar day as '3月12日' (explanations always name the period's year first)."""
     return f"{day.month}月{day.day}日"

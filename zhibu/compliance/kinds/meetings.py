@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from zhibu.compliance.kinds.base import (
     Facts,
+    all_,
     fmt_day,
     founding_gate,
     is_over,
@@ -267,7 +268,9 @@ def party_content(params: dict, facts: Facts, period: Period, now: datetime) -> 
     numbers = {"meetings": len(held), "non_party": len(off), "non_party_ids": [m.id for m in off]}
     if not off:
         return verdict(
-            Status.MET, f"{label}：{len(held)} 次{type_names(types)}均为党的内容", **numbers
+            Status.MET,
+            f"{label}：{len(held)} 次{type_names(types)}{all_(len(held))}为党的内容",
+            **numbers,
         )
     return verdict(
         Status.NOT_MET,
@@ -302,7 +305,9 @@ def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) ->
     }
     if not late and not unprepared:
         return verdict(
-            Status.MET, f"{label}：{len(held)} 次会议均提前 {days} 天以上通知并备好议程", **numbers
+            Status.MET,
+            f"{label}：{len(held)} 次会议{all_(len(held))}提前 {days} 天以上通知并备好议程",
+            **numbers,
         )
     parts = []
     if late:

@@ -12,6 +12,7 @@ from zhibu.compliance.kinds.base import (
     Facts,
     MeetingFact,
     active_months,
+    all_,
     fmt_day,
     fmt_days,
     fmt_units,
@@ -329,5 +330,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
             **numbers,
         )
     return verdict(
-        Status.MET, f"{label}：{len(held)} 次{type_names(types)}实际时长均达到安排时长", **numbers
+        Status.MET,
+        f"{label}：{len(held)} 次{type_names(types)}实际时长{all_(len(held))}达到安排时长",
+        **numbers,
     )

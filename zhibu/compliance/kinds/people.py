@@ -10,6 +10,7 @@ from zhibu.compliance.kinds.base import (
     AttendanceFact,
     Facts,
     MakeupFact,
+    all_,
     count_after,
     exempt_gate,
     fmt_date,
@@ -207,7 +208,9 @@ def attendance_register(params: dict, facts: Facts, period: Period, now: datetim
         "blank_outcomes": sum(blanks.values()),
     }
     if not gaps:
-        return verdict(Status.MET, f"{label}：{len(held)} 次会议均已登记考勤", **numbers)
+        return verdict(
+            Status.MET, f"{label}：{len(held)} 次会议{all_(len(held))}已登记考勤", **numbers
+        )
     text = f"{label}：{len(held)} 次会议中 {len(gaps)} 次考勤登记不全"
     if numbers["blank_outcomes"]:
         text += f"（{numbers['blank_outcomes']} 人次未登记出勤情况）"
