@@ -97,22 +97,6 @@ def test_three_overdue_makeups_make_one_message(world):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_silent_branch_to_branch_and_parent_admin(world):
-    type(world.branch).objects.update(created_at=NOW - timedelta(days=400))
-    held = meeting(world.sibling, NOW - timedelta(days=5), status=MeetingStatus.CONFIRMED)
-    Meeting.objects.filter(pk=held.pk).update(actual_start=NOW - timedelta(days=5))
-    run_planners()
-    silent = Notice.objects.filter(reason=Reason.SILENT_BRANCH)
-    orgs = set(silent.values_list("org__name", flat=True))
-    assert "第一党支部" in orgs and "第二党支部" not in orgs
-    recipients = set(silent.filter(org=world.branch).values_list("recipient", flat=True))
-    assert {world.secretary.pk, world.admin.pk} <= recipients
-    assert all(
-        n.url == f"/orglife/orgs/{world.branch.pk}/" for n in silent.filter(org=world.branch)
-    )
-
-
-@time_machine.travel(NOW, tick=False)
 def test_email_deliveries_follow_preferences_and_quiet_hours(world):
     from zhibu.notify.services import preference_save
 
