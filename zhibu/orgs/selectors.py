@@ -48,15 +48,12 @@ def org_ancestors(org: Organization) -> QuerySet[Organization]:
 
 
 def parameters_for(orgs: Iterable[Organization]) -> dict[int, dict[str, Resolved]]:
-    """The resolved parameters of many organizations: one query for all their ancestors."""
+    """The resolved parameters of many organizations: one query for them and all their
+    ancestors (read afresh, so an instance loaded before a change does not mislead)."""
     orgs = list(orgs)
     ids = {pk for o in orgs for pk in o.ancestor_ids}
-    known = {o.pk: o for o in orgs}
-    missing = ids - known.keys()
-    if missing:
-        rows = Organization.objects.filter(pk__in=missing).only("id", "path", "settings")
-        known.update((o.pk, o) for o in rows)
-    resolved = resolve_many(known.values())
+    chain = Organization.objects.filter(pk__in=ids).only("id", "path", "settings")
+    resolved = resolve_many(chain)
     return {o.pk: resolved[o.pk] for o in orgs}
 
 
