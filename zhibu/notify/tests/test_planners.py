@@ -178,3 +178,32 @@ def test_compliance_reminders_before_the_end_and_escalation_after_grace(world):
     assert escalated.url == f"/compliance/branch/{world.branch.pk}/"
     report = Notice.objects.get(reason=Reason.REPORT_DUE)
     assert report.recipient == world.member_user and "思想汇报" in report.body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_probation_reminder_lead_is_the_branch_parameter(world):
+    from zhibu.members.models import Member, MemberStatus
+    from zhibu.orgs.services import parameter_set
+
+    # Probation ends 2026-11-10 (21 days ahead of 20 October) in the branch and the sibling.
+    Member.objects.filter(pk__in=[world.member.pk, world.sibling_member.pk]).update(
+        status=MemberStatus.PROBATIONARY, join_date=date(2025, 11, 10)
+    )
+    # The registry's 30 days: both are reminded.
+    run_planners()
+    reminded = Notice.objects.filter(reason=Reason.PROBATION_ENDING)
+    assert set(reminded.values_list("recipient", flat=True)) >= {world.member_user.pk}
+    assert "2026年11月10日" in reminded.get(recipient=world.member_user).title
+    Notice.objects.all().delete()
+    # A shorter lead in the branch (14 days): 21 days ahead is not yet time there.
+    parameter_set(
+        actor=world.admin,
+        org=world.branch,
+        key="probation_notice_days",
+        value=14,
+        reason="支部统一在届满前两周提醒",
+    )
+    run_planners()
+    reminded = Notice.objects.filter(reason=Reason.PROBATION_ENDING)
+    assert not reminded.filter(recipient=world.member_user).exists()
+    assert reminded.filter(recipient=world.sibling_secretary).exists()  # sibling keeps 30
