@@ -84,6 +84,6 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "has_roster": has_roster,
         "rows": with_personal(user, roster),
         "can_change": can(user, Action.CHANGE, org),
-        **parameters_context(user, org),
+        **parameters_context(request, org),
     }
     return render(request, "orgs/detail.html", context)

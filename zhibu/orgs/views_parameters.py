@@ -28,11 +28,13 @@ class ParameterForm(forms.Form):
     clear = forms.BooleanField(required=False)  # "恢复为上级设置": remove this org's setting
 
 
-def parameters_context(user, org: Organization) -> dict:
-    """What the section needs on the organization page."""
+def parameters_context(request: HttpRequest, org: Organization) -> dict:
+    """What the section needs on the organization page; `?p=<key>` (after a change) opens
+    that parameter and shows the outcome next to it."""
     return {
         "parameter_rows": parameter_rows(org),
-        "can_set_parameters": can(user, Action.CHANGE, org),
+        "can_set_parameters": can(request.user, Action.CHANGE, org),
+        "parameter_focus": request.GET.get("p", ""),
     }
 
 
@@ -42,11 +44,11 @@ def org_parameter_set(request: HttpRequest, pk: int) -> HttpResponse:
     """Set or clear one parameter for the organization's subtree, then back to the section."""
     org = get_or_404(request.user, Action.CHANGE, Organization.objects.all(), pk=pk)
     form = ParameterForm(request.POST)
-    back = redirect(f"{org.get_absolute_url()}#parameters")
     if not form.is_valid():
         messages.error(request, _("参数设置不完整，请检查后重试"))
-        return back
+        return redirect(f"{org.get_absolute_url()}#parameters")
     data = form.cleaned_data
+    back = redirect(f"{org.get_absolute_url()}?p={data['key']}#parameter-{data['key']}")
     label = PARAMETERS[data["key"]].label
     try:
         change = parameter_set(

@@ -264,14 +264,18 @@ def test_page_form_sets_through_the_service(client, world):
     client.force_login(world.secretary)
     target = reverse("orgs:parameter_set", args=[world.branch.pk])
     response = client.post(target, {"key": "makeup_days", "value": "10"})
-    assert response.status_code == 302 and response["Location"].endswith("#parameters")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?p=makeup_days#parameter-makeup_days")
     assert parameter_value(world.branch, "makeup_days") == 10
-    html = client.get(reverse("orgs:detail", args=[world.branch.pk])).content.decode()
+    html = client.get(response["Location"]).content.decode()
     assert "修改" in html and "“补课期限”已保存" in html
-    # Loosening is refused with the service's message; nothing changes.
-    client.post(target, {"key": "late_entry_days", "value": "30", "reason": "年底补录"})
-    html = client.get(reverse("orgs:detail", args=[world.branch.pk])).content.decode()
-    assert "放宽要求须由上级组织设置" in html
+    # Loosening is refused with the service's message, shown next to the parameter.
+    response = client.post(target, {"key": "late_entry_days", "value": "30", "reason": "年底补录"})
+    html = client.get(response["Location"]).content.decode()
+    row = html[html.index('id="parameter-late_entry_days"') :]
+    row = row[: row.index("</li>")]
+    assert "“补记期限”设为 30 天比上级要求的 7 天宽松，放宽要求须由上级组织设置" in row
+    assert "<details open>" in row
     assert parameter_value(world.branch, "late_entry_days") == 7
     # Back to the inherited value.
     client.post(target, {"key": "makeup_days", "clear": "1"})
