@@ -170,7 +170,7 @@ def test_party_day_journey(world, page_for, live_server, settings):
         sec_page.wait_for_selector("[data-testid=meeting-status] >> text=已确认")
         meeting.refresh_from_db()
         assert meeting.status == MeetingStatus.CONFIRMED
-        assert meeting.duration_minutes == 210
+        assert meeting.duration_minutes == 180  # the planned half-day, prefilled
         outcomes = dict(
             Attendance.objects.filter(meeting=meeting).values_list("member__name", "outcome")
         )
