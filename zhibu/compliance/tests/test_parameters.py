@@ -96,3 +96,39 @@ def test_existing_makeups_keep_their_date_and_a_later_change_applies_to_new_ones
         parameter_set(actor=world.secretary, org=world.branch, key="makeup_days", value=10)
     # Already created: the date promised to the member stands.
     assert Makeup.objects.get(member=world.member).due_date == date(2026, 11, 11)
+
+
+def test_migration_moves_registry_keys_out_of_rule_overrides(world):
+    import importlib
+
+    from django.apps import apps
+
+    from zhibu.compliance.models import RuleOverride
+    from zhibu.orgs.models import Organization, ParameterChange
+    from zhibu.orgs.selectors import parameter_value
+
+    migration = importlib.import_module(
+        "zhibu.compliance.migrations.0006_parameters_from_overrides"
+    )
+    RuleOverride.objects.create(
+        org=world.committee, rule_id="organ_makeup", params={"makeup_days": 10}
+    )
+    RuleOverride.objects.create(
+        org=world.branch,
+        rule_id="organ_time_full",
+        params={"half_day_hours": 3.5},
+        severity="critical",
+    )
+    Organization.objects.filter(pk=world.sibling.pk).update(settings={"half_day_hours": 4})
+    migration.forwards(apps, None)
+
+    assert not RuleOverride.objects.filter(rule_id="organ_makeup").exists()
+    kept = RuleOverride.objects.get(rule_id="organ_time_full")
+    assert kept.params == {} and kept.severity == "critical"
+    assert parameter_value(world.member.branch, "makeup_days") == 10
+    assert parameter_value(world.branch, "half_day_minutes") == 210
+    assert Organization.objects.get(pk=world.sibling.pk).settings == {"half_day_minutes": 240}
+    assert set(ParameterChange.objects.values_list("org__name", "key", "value")) == {
+        ("县直机关工委", "makeup_days", 10),
+        ("第一党支部", "half_day_minutes", 210),
+    }
