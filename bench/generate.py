@@ -28,6 +28,7 @@ from zhibu.orglife.models import (
     Meeting,
     ProcedureStep,
 )
+from zhibu.orgs import parameters
 from zhibu.orgs.models import Organization, path_segment
 
 SCALES = {
@@ -189,7 +190,7 @@ class _Gen:
                 is_leading_cadre=False,
             )
             if outcome != "present":
-                due = day + timedelta(days=30)
+                due = day + timedelta(days=int(parameters.default("makeup_days")))
                 done = rng.random() < 0.75 and due < self.today + timedelta(days=30)
                 self.sink.add(
                     Makeup,

@@ -258,11 +258,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Organizational-life settings with defaults; organizations may override them (orgs.Setting).
-ZHIBU_MAKEUP_DAYS = env_int("ZHIBU_MAKEUP_DAYS", 30)
+# Parameters of organizational life (make-up deadline, sign-in margin, ...) are not settings:
+# they live in the registry (zhibu/orgs/parameters.py) and organizations set them for their
+# subtree. The QR sign-in token's rotation is technical, so it is a setting.
 ZHIBU_SIGNIN_TOKEN_SECONDS = env_int("ZHIBU_SIGNIN_TOKEN_SECONDS", 180)
-ZHIBU_SIGNIN_MARGIN_MINUTES = env_int("ZHIBU_SIGNIN_MARGIN_MINUTES", 30)
-ZHIBU_LATE_ENTRY_DAYS = env_int("ZHIBU_LATE_ENTRY_DAYS", 7)
 
 # Compliance sweeps (`zhibu worker`, `zhibu evaluate`): processes evaluating chunks of a large
 # tree side by side (PostgreSQL/MySQL; SQLite always uses one).

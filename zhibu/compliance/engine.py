@@ -28,10 +28,11 @@ from django.utils import timezone
 
 from zhibu.compliance.kinds import KIND_PERIODS
 from zhibu.compliance.kinds.base import Facts, na
-from zhibu.compliance.rules import Rule, effective_rules
+from zhibu.compliance.rules import Rule, effective_rules, with_parameters
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period, containing, local_date
 from zhibu.orgs.models import SEGMENT, Organization, OrgKind, subtree_q
+from zhibu.orgs.parameters import overrides, resolve_many
 
 if TYPE_CHECKING:
     from zhibu.compliance.facts import FactStore
@@ -156,7 +157,11 @@ def _evaluate(
     branches = [o for o in orgs if o.kind == OrgKind.BRANCH]
     if not branches:
         return []
-    rules_by_org = effective_rules(branches, settings=settings)
+    resolved = resolve_many(ancestors + orgs)
+    rules_by_org = with_parameters(
+        effective_rules(branches, settings=settings),
+        {b.pk: overrides(resolved[b.pk]) for b in branches},
+    )
 
     plan: dict[str, list[Period]] = {}
     lookback = 0

@@ -16,13 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils.translation import get_language
 
 from zhibu.compliance.kinds import KINDS, loosened_params
 from zhibu.compliance.verdicts import SEVERITY_RANK
+from zhibu.core.sources import Source as Source  # re-exported: profiles cite with it
+from zhibu.core.sources import source_text as source_text  # re-exported
 from zhibu.orgs.models import SEGMENT, Organization, subtree_q
 
 log = logging.getLogger(__name__)
@@ -53,37 +54,8 @@ REQUIRED = (
     "text_en",
     "sources",
 )
-# The citation of a rule of the organization's own rule set: shown as 本单位规定 plus the title
-# and number the deployment configures (ZHIBU_ORGAN_RULES_TITLE, ZHIBU_ORGAN_RULES_NUMBER).
-OWN_RULES = "本单位规定"
 # Never part of a citation a user reads: DOMAIN.md's confidence markers and internal file names.
 _NOT_IN_SOURCES = ("[", "]", "§", ".md", "客户")
-
-
-@dataclass(frozen=True)
-class Source:
-    """One cited document: its full title without 《》 (or OWN_RULES) and confirmed articles."""
-
-    doc: str
-    article: str = ""
-
-
-def source_text(sources: Iterable[Source]) -> str:
-    """The one readable citation of a rule, e.g. 《中国共产党支部工作条例（试行）》第十一条.
-
-    Built when shown, so the configured title of the organization's own rules applies.
-    """
-    parts = []
-    for s in sources:
-        if s.doc == OWN_RULES:
-            number = django_settings.ZHIBU_ORGAN_RULES_NUMBER
-            parts.append(
-                f"{OWN_RULES}《{django_settings.ZHIBU_ORGAN_RULES_TITLE}》"
-                + (f"（{number}）" if number else "")
-            )
-        else:
-            parts.append(f"《{s.doc}》{s.article}")
-    return "；".join(parts)
 
 
 @dataclass(frozen=True)
@@ -270,6 +242,32 @@ def apply_override(rule: Rule, ov: dict) -> Rule:
         override_org_ids=(*rule.override_org_ids, ov["org_id"]),
         override_reason=ov["reason"] or rule.override_reason,
     )
+
+
+def with_parameters(
+    rules_by_org: dict[int, list[Rule]], params_by_org: dict[int, dict]
+) -> dict[int, list[Rule]]:
+    """Each organization's rules with its resolved parameters of organizational life
+    (orgs.parameters.overrides) merged under the rule's own params, so a subtree's make-up
+    deadline or half-day length reaches its verdicts. Organizations with the same parameters
+    share the merged rules (a big tree mostly has the defaults, and shares the rules as is)."""
+    merged: dict[tuple, Rule] = {}
+    out: dict[int, list[Rule]] = {}
+    for pk, rules in rules_by_org.items():
+        params = params_by_org.get(pk)
+        if not params:
+            out[pk] = rules
+            continue
+        items = tuple(sorted(params.items()))
+        row = []
+        for rule in rules:
+            key = (id(rule), items)
+            found = merged.get(key)
+            if found is None:
+                found = merged[key] = replace(rule, params={**params, **rule.params})
+            row.append(found)
+        out[pk] = row
+    return out
 
 
 def common_path(paths: Iterable[str]) -> str:

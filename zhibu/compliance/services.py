@@ -23,6 +23,7 @@ from zhibu.compliance.verdicts import SEVERITY_RANK, Status
 from zhibu.core.periods import Period, local_date, month
 from zhibu.members.models import BranchTenure
 from zhibu.orgs.models import Organization, OrgKind, subtree_q
+from zhibu.orgs.parameters import PARAMETERS
 from zhibu.orgs.permissions import Action, require
 
 log = logging.getLogger(__name__)
@@ -325,6 +326,12 @@ def rule_override_set(
     if rule_id not in rules:
         raise ValidationError({"rule_id": f"没有编号为“{rule_id}”的规则，请检查规则编号"})
     params = params or {}
+    registry = [PARAMETERS[k] for k in params if k in PARAMETERS]
+    if registry:
+        names = "、".join(f"“{p.label}”" for p in registry)
+        raise ValidationError(
+            {"params": f"{names}是组织生活参数，请在组织页面的“组织生活参数”中设置"}
+        )
     if severity and severity not in SEVERITY_RANK:
         raise ValidationError(
             {"severity": f"严重程度“{severity}”无效，可选：{'、'.join(SEVERITY_RANK)}"}

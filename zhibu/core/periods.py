@@ -136,3 +136,9 @@ def parse(text: str, today: date | None = None) -> Period:
         f"无法识别的期间 {text!r}：请写成 2026-10（月）、2026Q3（季度）、"
         "2026H2（半年）、2026（年）或 ytd"
     )
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` later (capped at the 28th, so every month has it)."""
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))

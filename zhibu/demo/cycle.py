@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from zhibu.core.periods import months_after
 from zhibu.members.models import CommitteePosition, Member, MemberStatus
 from zhibu.orglife.meeting_types import MeetingTypeCode
 from zhibu.orglife.models import Attendance, Meeting, MeetingStatus, ProcedureStep
+from zhibu.orgs import parameters
 from zhibu.reports.models import (
     CriticismEntry,
     DemocraticReview,
@@ -251,6 +253,8 @@ def _olm(rows, rng, meeting, people, committee, past, behind, today):
                 status=RectificationStatus.VERIFIED if done else RectificationStatus.OPEN,
                 evidence="已按措施落实，形成工作记录。" if done else "",
                 done_on=deadline - timedelta(days=10) if done else None,
-                recheck_on=deadline + timedelta(days=180) if done else None,
+                recheck_on=months_after(deadline, int(parameters.default("recheck_months")))
+                if done
+                else None,
             )
         )

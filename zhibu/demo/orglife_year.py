@@ -40,8 +40,8 @@ from zhibu.orglife.models import (
     Plan,
     ProcedureStep,
 )
+from zhibu.orgs import parameters
 
-MAKEUP_DAYS = 30
 UPCOMING_DAYS = 24
 
 
@@ -565,7 +565,7 @@ class YearBuilder:
         sec_user: int | None,
     ) -> None:
         rng = self.rng
-        due = spec.day + timedelta(days=MAKEUP_DAYS)
+        due = spec.day + timedelta(days=int(parameters.default("makeup_days")))
         never = "makeup_slack" in branch.flags and rng.random() < 0.5
         done_day = spec.day + timedelta(days=rng.randint(3, 25))
         submitted = confirmed = None

@@ -32,6 +32,7 @@ from zhibu.demo.writer import Ids, Sink
 from zhibu.members.models import BranchTenure, CommitteePosition, Member
 from zhibu.members.validators import id_check_digit
 from zhibu.orglife.models import Attendance, LeaveRequest, Makeup, Meeting
+from zhibu.orgs import parameters
 from zhibu.orgs.models import Organization, path_segment
 
 PRESETS = {
@@ -356,7 +357,7 @@ def _year(
                         id=ids.next(Makeup),
                         attendance_id=att,
                         member_id=member_id,
-                        due_date=day + timedelta(days=30),
+                        due_date=day + timedelta(days=int(parameters.default("makeup_days"))),
                         method="study",
                         reflection="",
                         later_meeting_id=None,

@@ -20,6 +20,8 @@ class Reason(models.TextChoices):
     LEAVE_PENDING = "leave_pending", _("待审批的请假")
     AT_RISK = "at_risk", _("达标风险提醒")
     ESCALATION = "escalation", _("下级组织未达标")
+    # No longer planned (DOMAIN.md gives no source for a branch silence rule; a silent
+    # branch shows in its obligations); kept so past notices keep their label.
     SILENT_BRANCH = "silent_branch", _("长期未开展组织生活")
     MAKEUP_DUE = "makeup_due", _("补课提醒")
     REPORT_DUE = "report_due", _("思想汇报提醒")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -20,14 +20,14 @@ from zhibu.notify.models import Reason
 from zhibu.notify.services import Draft, notice_key, notices_publish
 from zhibu.orglife.meeting_types import MEETING_TYPES
 from zhibu.orglife.models import Attendance, LeaveRequest, LeaveStatus, Makeup, MeetingStatus
-from zhibu.orgs.models import Grant, GrantRole, Organization, OrgKind
+from zhibu.orgs.models import Grant, GrantRole, Organization
+from zhibu.orgs.parameters import PARAMETERS
 from zhibu.orgs.permissions import ROLE_ACTIONS, Action
+from zhibu.orgs.selectors import parameters_for
 
-SILENCE_DAYS = 30
 AT_RISK_DAYS_BEFORE_END = 5
 ESCALATION_GRACE_DAYS = 7
 MAKEUP_SOON_DAYS = 3
-PROBATION_NOTICE_DAYS = 30
 
 # Roles that lead a branch day to day and so receive its reminders (from the permission table).
 LEADER_ROLES = [
@@ -319,55 +319,6 @@ def compliance_risks(now: datetime) -> list[Draft]:
     return drafts
 
 
-def silent_branches(now: datetime) -> list[Draft]:
-    """Branches with no organizational life held for SILENCE_DAYS, to the branch and its parent."""
-    today = timezone.localdate(now)
-    cutoff = now - timedelta(days=SILENCE_DAYS)
-    branches = list(
-        Organization.objects.filter(kind=OrgKind.BRANCH, is_active=True, created_at__lt=cutoff)
-        .annotate(
-            last=Max("meetings__actual_start", filter=~Q(meetings__status=MeetingStatus.CANCELLED))
-        )
-        .filter(Q(last__isnull=True) | Q(last__lt=cutoff))
-        .only("pk", "name", "parent_id")
-    )
-    leaders = position_holders({b.pk for b in branches}, LEADER_ROLES, today)
-    admins = org_admins({b.parent_id for b in branches if b.parent_id})
-    week = _week(today)
-    drafts = []
-    for b in branches:
-        since = f"自 {timezone.localtime(b.last):%Y年%m月%d日} 以来" if b.last else "至今"
-        body = (
-            f"{b.name}{since}没有召开任何组织生活会议，已超过 {SILENCE_DAYS} 天。"
-            "请尽快安排主题党日或支部党员大会。"
-        )
-        title = f"{b.name}：超过 {SILENCE_DAYS} 天未开展组织生活"
-        url = page("orglife:calendar", b.pk)
-        for user_id in leaders.get(b.pk, set()) | admins.get(b.parent_id, set()):
-            drafts.append(
-                Draft(
-                    notice_key(f"u{user_id}", Reason.SILENT_BRANCH, f"org:{b.pk}", week),
-                    b.pk,
-                    Reason.SILENT_BRANCH,
-                    title,
-                    body,
-                    url,
-                    recipient_id=user_id,
-                )
-            )
-        drafts.append(
-            Draft(
-                notice_key(f"o{b.pk}", Reason.SILENT_BRANCH, f"org:{b.pk}", week),
-                b.pk,
-                Reason.SILENT_BRANCH,
-                title,
-                body,
-                url,
-            )
-        )
-    return drafts
-
-
 def makeups_due(now: datetime) -> list[Draft]:
     """One weekly message per member listing all their make-ups due soon or overdue."""
     today = timezone.localdate(now)
@@ -420,24 +371,40 @@ def makeups_due(now: datetime) -> list[Draft]:
     return drafts
 
 
+def _probation_end(join_date: date) -> date:
+    try:
+        return join_date.replace(year=join_date.year + 1)
+    except ValueError:  # 29 February
+        return join_date + timedelta(days=365)
+
+
 def probation_ending(now: datetime) -> list[Draft]:
-    """Probationary members whose year ends within PROBATION_NOTICE_DAYS: member and leaders."""
+    """Probationary members whose year ends within their branch's `probation_notice_days`
+    (or ended as many days ago without conversion): to the member and the branch leaders."""
     today = timezone.localdate(now)
-    members = list(
+    longest = int(PARAMETERS["probation_notice_days"].maximum)
+    candidates = list(
         Member.objects.filter(
             is_active=True,
             status=MemberStatus.PROBATIONARY,
-            join_date__lte=today - timedelta(days=365 - PROBATION_NOTICE_DAYS),
-            join_date__gt=today - timedelta(days=366 + 30),
+            join_date__lte=today - timedelta(days=365 - longest),
+            join_date__gt=today - timedelta(days=366 + longest),
         ).only("pk", "name", "join_date", "branch_id", "user_id")
     )
+    branches = Organization.objects.filter(pk__in={m.branch_id for m in candidates})
+    lead = {
+        pk: int(resolved["probation_notice_days"].value)
+        for pk, resolved in parameters_for(branches.only("id", "path", "settings")).items()
+    }
+    members = [
+        m
+        for m in candidates
+        if abs((_probation_end(m.join_date) - today).days) <= lead[m.branch_id]
+    ]
     leaders = position_holders({m.branch_id for m in members}, LEADER_ROLES, today)
     drafts = []
     for m in members:
-        try:
-            ends = m.join_date.replace(year=m.join_date.year + 1)
-        except ValueError:  # 29 February
-            ends = m.join_date + timedelta(days=365)
+        ends = _probation_end(m.join_date)
         title = f"{m.name} 的预备期将于 {ends:%Y年%m月%d日} 届满"
         body = "请及时提交转正申请，支部按程序讨论其转正事宜（党章第七条）。"
         for user_id in leaders.get(m.branch_id, set()) | ({m.user_id} if m.user_id else set()):
@@ -582,7 +549,6 @@ PLANNERS = [
     meeting_reminders,
     leave_pending,
     compliance_risks,
-    silent_branches,
     makeups_due,
     probation_ending,
     political_birthdays,

@@ -17,9 +17,8 @@ from zhibu.core.text import normalize_digits
 from zhibu.orglife.meeting_types import MEETING_TYPES, ContentCategory, meeting_type
 from zhibu.orglife.models import MakeupMethod, Meeting, Outcome
 from zhibu.orgs.models import Organization
+from zhibu.orgs.selectors import parameter_value
 
-# A half-day of party time, with a margin over the 3-hour counting length (DOMAIN.md §0).
-HALF_DAY = timedelta(hours=3, minutes=30)
 DEFAULT_START = time(9, 0)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -138,8 +137,10 @@ class MeetingForm(forms.Form):
             self.initial.setdefault("meeting_type", default_type)
             self.initial.setdefault("day", next_party_day(org))
             self.initial.setdefault("start_time", DEFAULT_START)
+            # Planned as one half-day of the organization's length (parameter registry).
+            half_day = timedelta(minutes=int(parameter_value(org, "half_day_minutes")))
             self.initial.setdefault(
-                "end_time", (datetime.combine(date.today(), DEFAULT_START) + HALF_DAY).time()
+                "end_time", (datetime.combine(date.today(), DEFAULT_START) + half_day).time()
             )
 
     def clean(self) -> dict:

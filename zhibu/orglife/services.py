@@ -53,13 +53,12 @@ from zhibu.orglife.signin import signin_token as signin_token  # re-exported: th
 from zhibu.orglife.signin import signin_url as signin_url  # re-exported: the contract
 from zhibu.orgs.models import Organization
 from zhibu.orgs.permissions import Action, can, user_scope
-from zhibu.orgs.selectors import org_setting
+from zhibu.orgs.selectors import parameter_value
 
 # Outcomes that mean the member was there (for make-ups by a later session, amendments).
 ATTENDED = frozenset({Outcome.PRESENT, Outcome.LATE, Outcome.LEFT_EARLY})
 # Outcomes that create a make-up obligation (organ_makeup: excused or not).
 MISSED = frozenset({Outcome.ABSENT, Outcome.ON_LEAVE})
-LATE_AFTER_MINUTES = 15
 
 # Minutes are rich text from an editor; keep structure, drop everything that can run or load.
 MINUTES_TAGS = {
@@ -209,11 +208,13 @@ def meeting_day(meeting: Meeting) -> date:
 
 
 def late_entry_days(org: Organization) -> int:
-    return int(org_setting(org, "late_entry_days", settings.ZHIBU_LATE_ENTRY_DAYS))
+    """Days after which a record is a late entry (补记), from the parameter registry."""
+    return int(parameter_value(org, "late_entry_days"))
 
 
 def makeup_days(org: Organization) -> int:
-    return int(org_setting(org, "makeup_days", settings.ZHIBU_MAKEUP_DAYS))
+    """Days an absentee has to make up a meeting, from the parameter registry."""
+    return int(parameter_value(org, "makeup_days"))
 
 
 # --- due attendees ----------------------------------------------------------------------------
@@ -570,9 +571,7 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str, now: datetime | None
 
 
 def _late_after(meeting: Meeting) -> timedelta:
-    return timedelta(
-        minutes=int(org_setting(meeting.org, "late_after_minutes", LATE_AFTER_MINUTES))
-    )
+    return timedelta(minutes=int(parameter_value(meeting.org, "late_after_minutes")))
 
 
 def sign_in(

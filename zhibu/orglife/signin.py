@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from zhibu.orglife.models import Meeting
-from zhibu.orgs.selectors import org_setting
+from zhibu.orgs.selectors import parameter_value
 
 SALT = "zhibu.orglife.signin"
 
@@ -34,9 +34,7 @@ class Window:
 
 def margin_minutes(meeting: Meeting) -> int:
     """Minutes before the start and after the end during which sign-in is open (per org)."""
-    return int(
-        org_setting(meeting.org, "signin_margin_minutes", settings.ZHIBU_SIGNIN_MARGIN_MINUTES)
-    )
+    return int(parameter_value(meeting.org, "signin_margin_minutes"))
 
 
 def signin_window(meeting: Meeting, *, margin: int | None = None) -> Window:

@@ -176,8 +176,9 @@ def org_calendar(request: HttpRequest, org_pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- schedule / edit
 
 
-def _late_entry_cutoff() -> date:
-    return timezone.localdate() - timedelta(days=settings.ZHIBU_LATE_ENTRY_DAYS)
+def _late_entry_cutoff(org: Organization) -> date:
+    """Meetings before this day are late entries (补记) for `org` (the form asks why)."""
+    return timezone.localdate() - timedelta(days=services.late_entry_days(org))
 
 
 @login_required
@@ -197,7 +198,7 @@ def meeting_schedule(request: HttpRequest, org_pk: int) -> HttpResponse:
     return render(
         request,
         "orglife/meeting_form.html",
-        {"form": form, "org": org, "meeting": None, "late_cutoff": _late_entry_cutoff()},
+        {"form": form, "org": org, "meeting": None, "late_cutoff": _late_entry_cutoff(org)},
     )
 
 
@@ -221,7 +222,12 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "orglife/meeting_form.html",
-        {"form": form, "org": meeting.org, "meeting": meeting, "late_cutoff": _late_entry_cutoff()},
+        {
+            "form": form,
+            "org": meeting.org,
+            "meeting": meeting,
+            "late_cutoff": _late_entry_cutoff(meeting.org),
+        },
     )
 
 

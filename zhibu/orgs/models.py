@@ -74,8 +74,9 @@ class Organization(TimeStampedModel):
     fixed_party_day = models.PositiveSmallIntegerField(
         _("每月固定党日"), null=True, blank=True, help_text=_("每月第几天（1–28）")
     )
-    # Per-organization settings that override defaults for the subtree, e.g.
-    # {"makeup_days": 30, "half_day_hours": 3}. Resolved nearest-ancestor-first.
+    # Per-organization settings for the subtree: parameters of organizational life
+    # (orgs.parameters, set through orgs.services.parameter_set, e.g. {"makeup_days": 10})
+    # and "compliance_profiles". Resolved nearest-ancestor-first.
     settings = models.JSONField(_("设置"), default=dict, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
 
@@ -141,6 +142,39 @@ class Grant(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.org}"
+
+    def get_scope_path(self) -> str:
+        return self.org.path
+
+
+class ParameterChange(models.Model):
+    """One change of an organization's parameter of organizational life (orgs.parameters):
+    who set what, when and why. The current value lives in Organization.settings; these rows
+    are its history and give the reason shown next to it."""
+
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="parameter_changes"
+    )
+    key = models.CharField(_("参数"), max_length=64)
+    value = models.JSONField(_("设置值"), null=True, blank=True)  # None: the setting was removed
+    previous = models.JSONField(_("原设置值"), null=True, blank=True)
+    inherited = models.JSONField(_("上级有效值"), null=True, blank=True)
+    loosens = models.BooleanField(_("放宽要求"), default=False)
+    reason = models.CharField(_("理由"), max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    scope_path = "org__path"
+
+    class Meta:
+        verbose_name = _("参数变更")
+        verbose_name_plural = _("参数变更")
+        indexes = [models.Index(fields=["org", "key", "-created_at"], name="paramchange_org_key")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id}:{self.key}={self.value}"
 
     def get_scope_path(self) -> str:
         return self.org.path

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from zhibu.orgs.filtersets import OrganizationFilterSet
-from zhibu.orgs.models import Organization
+from zhibu.orgs.models import Organization, ParameterChange
+from zhibu.orgs.parameters import PARAMETERS, Resolved, resolve, resolve_many
 from zhibu.orgs.permissions import Action, scope_paths, visible_to
 
 
@@ -45,13 +47,68 @@ def org_ancestors(org: Organization) -> QuerySet[Organization]:
     return Organization.objects.filter(pk__in=org.ancestor_ids).order_by("depth")
 
 
-def org_setting(org: Organization, key: str, default: Any) -> Any:
-    """A per-organization setting, taken from the nearest ancestor that sets it."""
-    rows = Organization.objects.filter(pk__in=org.ancestor_ids).values_list("path", "settings")
-    for _path, values in sorted(rows, key=lambda r: -len(r[0])):
-        if key in (values or {}):
-            return values[key]
-    return default
+def parameters_for(orgs: Iterable[Organization]) -> dict[int, dict[str, Resolved]]:
+    """The resolved parameters of many organizations: one query for them and all their
+    ancestors (read afresh, so an instance loaded before a change does not mislead)."""
+    orgs = list(orgs)
+    ids = {pk for o in orgs for pk in o.ancestor_ids}
+    chain = Organization.objects.filter(pk__in=ids).only("id", "path", "settings")
+    resolved = resolve_many(chain)
+    return {o.pk: resolved[o.pk] for o in orgs}
+
+
+def parameters_of(org: Organization) -> dict[str, Resolved]:
+    return parameters_for([org])[org.pk]
+
+
+def parameter_value(org: Organization, key: str) -> Any:
+    """One organization's effective value of a registry parameter (one query)."""
+    return parameters_of(org)[key].value
+
+
+def parameter_rows(org: Organization) -> list[dict]:
+    """Each parameter of `org` as shown on its page and in the API: the effective value,
+    where it comes from (the default and its source, or the organization that set it, when,
+    by whom and why), the parent's value and the organization's own setting. Three queries."""
+    chain = list(
+        Organization.objects.filter(pk__in=org.ancestor_ids).only("id", "name", "path", "settings")
+    )
+    by_id = {o.pk: o for o in chain}
+    here = by_id.get(org.pk, org)
+    resolved = resolve_many(chain)
+    mine = resolved[org.pk]
+    inherited = resolved[org.parent_id] if org.parent_id in resolved else resolve(())
+    setters = {r.org_id for r in mine.values() if r.org_id is not None} | {org.pk}
+    latest: dict[tuple[int, str], ParameterChange] = {}
+    changes = (
+        ParameterChange.objects.filter(org_id__in=setters)
+        .select_related("created_by")
+        .order_by("created_at", "pk")
+    )
+    for change in changes:
+        latest[(change.org_id, change.key)] = change
+    own = here.settings or {}
+    rows = []
+    for key, p in PARAMETERS.items():
+        r = mine[key]
+        change = latest.get((r.org_id, key)) if r.org_id is not None else None
+        rows.append(
+            {
+                "key": key,
+                "parameter": p,
+                "value": r.value,
+                "display": p.display(r.value),
+                "default": p.default,
+                "source": p.source,
+                "set_by": by_id[r.org_id] if r.org_id is not None else None,
+                "loosened": r.loosened,
+                "change": change,
+                "inherited": inherited[key].value,
+                "own": own.get(key),
+                "own_ignored": r.ignored_org_id == org.pk,
+            }
+        )
+    return rows
 
 
 def _with_counts(queryset: QuerySet[Organization]) -> QuerySet[Organization]:

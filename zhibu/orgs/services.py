@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
-from zhibu.orgs.models import Grant, GrantRole, Organization, OrgKind, path_segment, subtree_q
-from zhibu.orgs.permissions import Action, require
+from zhibu.orgs.models import (
+    Grant,
+    GrantRole,
+    Organization,
+    OrgKind,
+    ParameterChange,
+    path_segment,
+    subtree_q,
+)
+from zhibu.orgs.parameters import LOOSENED_KEY, PARAMETERS, clean, looser
+from zhibu.orgs.permissions import Action, can, require
+from zhibu.orgs.selectors import parameter_value
 
 
 @transaction.atomic
@@ -70,6 +82,83 @@ def org_move(*, actor=None, org: Organization, new_parent: Organization) -> Orga
     Organization.objects.filter(pk=org.pk).update(parent=new_parent)
     org.refresh_from_db()
     return org
+
+
+# --- parameters of organizational life (orgs.parameters) ------------------------------------
+
+
+@transaction.atomic
+def parameter_set(
+    *, actor, org: Organization, key: str, value: Any, reason: str = ""
+) -> ParameterChange | None:
+    """Set (or, with an empty value, remove) `org`'s value of a parameter for its subtree.
+
+    1. The actor needs CHANGE over `org` (its managers, or the upper committee's).
+    2. The value is checked against the registry (type and range).
+    3. A value looser than the parent's effective one needs a reason and OVERSEE over `org`
+       (the upper committee decides a loosening; the same policy as rule overrides); it is
+       then marked loosened, so it counts even under a stricter ancestor.
+    4. The settings change and one ParameterChange row (who, when, why) are written together.
+    Returns the change, or None when nothing changed.
+    """
+    p = PARAMETERS.get(key)
+    if p is None:
+        raise ValidationError({"key": f"没有名为“{key}”的组织生活参数"})
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    require(actor, Action.CHANGE, org)
+    reason = (reason or "").strip()
+    removing = value is None or (isinstance(value, str) and not value.strip())
+    cleaned = None if removing else clean(key, value)
+    inherited = (
+        parameter_value(Organization.objects.get(pk=org.parent_id), key)
+        if org.parent_id
+        else p.default
+    )
+    loosens = cleaned is not None and looser(key, cleaned, inherited)
+    if loosens and not reason:
+        raise ValidationError(
+            {
+                "reason": f"“{p.label}”设为 {p.display(cleaned)}，比上级要求的 "
+                f"{p.display(inherited)}宽松。放宽要求必须填写理由"
+            }
+        )
+    if loosens and actor is not None and not can(actor, Action.OVERSEE, org):
+        raise ValidationError(
+            {
+                "value": f"“{p.label}”设为 {p.display(cleaned)}比上级要求的 "
+                f"{p.display(inherited)}宽松，放宽要求须由上级组织设置"
+            }
+        )
+    values = dict(org.settings or {})
+    previous = values.get(key)
+    loosened = [k for k in values.get(LOOSENED_KEY) or () if k != key]
+    if cleaned is None:
+        values.pop(key, None)
+    else:
+        values[key] = cleaned
+        if loosens:
+            loosened.append(key)
+    if loosened:
+        values[LOOSENED_KEY] = sorted(loosened)
+    else:
+        values.pop(LOOSENED_KEY, None)
+    if values == (org.settings or {}):
+        return None
+    org.settings = values
+    org.save(update_fields=["settings", "updated_at"])
+    change = ParameterChange(
+        org=org,
+        key=key,
+        value=cleaned,
+        previous=previous,
+        inherited=inherited,
+        loosens=loosens,
+        reason=reason,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    change.full_clean()
+    change.save()
+    return change
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from zhibu.orgs.selectors import (
     org_tree_children,
     org_visible_ancestors,
 )
+from zhibu.orgs.views_parameters import parameters_context
 
 
 def _is_htmx_for(request: HttpRequest, target: str) -> bool:
@@ -83,5 +84,6 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "has_roster": has_roster,
         "rows": with_personal(user, roster),
         "can_change": can(user, Action.CHANGE, org),
+        **parameters_context(request, org),
     }
     return render(request, "orgs/detail.html", context)

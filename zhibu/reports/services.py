@@ -11,12 +11,13 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
+from zhibu.core.periods import months_after
 from zhibu.members.models import CommitteePosition, Member, MemberStatus
 from zhibu.orglife.meeting_types import MeetingTypeCode
 from zhibu.orglife.models import Meeting, ProcedureStep
 from zhibu.orgs.models import Organization
 from zhibu.orgs.permissions import Action, can, require
-from zhibu.orgs.selectors import org_setting
+from zhibu.orgs.selectors import parameter_value
 from zhibu.reports.models import (
     CriticismEntry,
     DemocraticReview,
@@ -38,9 +39,6 @@ from zhibu.reports.models import (
     WorkReport,
     WorkReportResponse,
 )
-
-DEFAULT_EXCELLENT_CAP = "1/3"  # 12371 "支部生活·民主评议": 一般不超过党员总数的三分之一
-DEFAULT_RECHECK_MONTHS = 6  # organ_rectification: re-check six months after closure
 
 
 def _own_member(actor) -> Member:
@@ -395,12 +393,9 @@ def rectification_verify(*, actor, item: RectificationItem) -> RectificationItem
         raise ValidationError("整改验收销号应由上级组织进行")
     if item.status != RectificationStatus.DONE:
         raise ValidationError("整改尚未完成，不能验收销号")
-    months = int(org_setting(item.org, "recheck_months", DEFAULT_RECHECK_MONTHS))
-    today = timezone.localdate()
-    month = today.month - 1 + months
-    year, month = today.year + month // 12, month % 12 + 1
+    months = int(parameter_value(item.org, "recheck_months"))
     item.status, item.verified_by = RectificationStatus.VERIFIED, actor
-    item.recheck_on = date(year, month, min(today.day, 28))
+    item.recheck_on = months_after(timezone.localdate(), months)
     item.save()
     return item
 
@@ -487,8 +482,9 @@ def vote_tally(review: DemocraticReview) -> dict[int, dict[str, int]]:
 
 
 def excellent_cap(review: DemocraticReview) -> int:
-    """Most members that may be graded 优秀: a share (default 1/3) of the full members."""
-    share = Fraction(str(org_setting(review.org, "excellent_cap", DEFAULT_EXCELLENT_CAP)))
+    """Most members that may be graded 优秀: a share (the excellent_cap parameter) of the
+    full members."""
+    share = Fraction(str(parameter_value(review.org, "excellent_cap")))
     return int(share * len(_full_members(review)))
 
 
@@ -533,7 +529,7 @@ def review_decide(
             {
                 "override_reason": (
                     f"评为优秀的有 {excellent} 人，超过上限 {cap} 人（正式党员总数的"
-                    f"{org_setting(review.org, 'excellent_cap', DEFAULT_EXCELLENT_CAP)}）。"
+                    f"{parameter_value(review.org, 'excellent_cap')}）。"
                     "请减少优秀人数，或填写超限说明"
                 )
             }

@@ -17,6 +17,7 @@ from zhibu.members.models import Member
 from zhibu.orglife.models import Meeting
 from zhibu.orgs.models import Organization
 from zhibu.orgs.permissions import Action, can, get_or_404, has_any
+from zhibu.orgs.selectors import parameter_value
 from zhibu.reports import selectors, services
 from zhibu.reports.models import (
     DemocraticReview,
@@ -359,6 +360,7 @@ def review_detail(request, pk: int):
             "outcomes": outcomes,
             "tally": services.vote_tally(review) if manage else {},
             "cap": services.excellent_cap(review),
+            "cap_share": parameter_value(review.org, "excellent_cap"),
             "grades": Grade.choices,
             "voted": voted,
             "errors": errors,

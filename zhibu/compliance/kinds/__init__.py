@@ -10,6 +10,9 @@ its one-period form then calls.
 `STRICTER` says, per kind, in which direction each numeric parameter is stricter (+1: a larger
 value is stricter; -1: a smaller one is). An override that moves a parameter the other way,
 or changes a parameter without a known direction, loosens the rule and needs `loosens=True`.
+Parameters of organizational life (make-up deadline, half-day length, notice days, warning
+windows, ...) are not rule params: they live in the registry (orgs.parameters), which has its
+own stricter directions, and reach a kind merged into its params by the engine.
 """
 
 from __future__ import annotations
@@ -83,12 +86,12 @@ STRICTER: dict[str, dict[str, int]] = {
     "types_held": {},
     "procedure_complete": {},
     "party_content": {},
-    "advance_notice": {"notice_days": +1},
-    "paced_total": {"half_day_hours": +1, "monthly_units": +1, "yearly_units": +1},
-    "min_duration": {"half_day_hours": +1, "flag_minutes": +1},
+    "advance_notice": {},
+    "paced_total": {"monthly_units": +1, "yearly_units": +1},
+    "min_duration": {},
     "attendance": {"max_unexcused": -1, "min_rate": +1},
     "attendance_register": {},
-    "makeup_done": {"makeup_days": -1},
+    "makeup_done": {},
     "dual_life": {"min_attended": +1, "max_unexcused": -1},
     "silence": {"days": -1, "warn_days": -1},
     "member_report": {"count": +1},

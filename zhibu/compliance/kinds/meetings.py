@@ -24,7 +24,7 @@ from zhibu.compliance.kinds.base import (
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
-from zhibu.orgs.parameters import warning_days
+from zhibu.orgs.parameters import value, warning_days
 
 
 def _committee_gate(params: dict, facts: Facts) -> Verdict | None:
@@ -284,7 +284,7 @@ def party_content(params: dict, facts: Facts, period: Period, now: datetime) -> 
 def advance_notice(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
     """Members notified at least `notice_days` before; agenda and materials prepared."""
     types = params.get("types")
-    days = params.get("notice_days", 3)
+    days = int(value(params, "notice_days"))
     held = [m for m in meetings_in(facts, period, types) if m.held]
     label = period_label(period)
     if not held:

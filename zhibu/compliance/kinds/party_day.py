@@ -36,7 +36,12 @@ from zhibu.orgs.parameters import value, warning_days
 
 
 def half_day_minutes(params: dict) -> int:
-    return round(float(params.get("half_day_hours", 3)) * 60)
+    return int(value(params, "half_day_minutes"))
+
+
+def half_day_hours(params: dict) -> str:
+    """The half-day length in hours as a user reads it ("3", "3.5")."""
+    return f"{half_day_minutes(params) / 60:g}"
 
 
 def units_for_minutes(minutes: int | None, half: int) -> int:
@@ -100,7 +105,7 @@ def _uncounted(facts: Facts, period: Period, params: dict) -> list[tuple[str, st
     """Held sessions of the period that earned no unit: (pattern, why it did not count)."""
     half = half_day_minutes(params)
     flag = int(value(params, "flag_minutes"))
-    hours = params.get("half_day_hours", 3)
+    hours = half_day_hours(params)
     out = []
     for m in meetings_in(facts, period, _types(params)):
         if not m.held or meeting_units(m, params):
@@ -173,7 +178,7 @@ def paced_total(params: dict, facts: Facts, period: Period, now: datetime) -> Ve
         "pace_units": pace,
         "scheduled_units": scheduled,
         "remaining_days": days_left,
-        "half_day_hours": params.get("half_day_hours", 3),
+        "half_day_minutes": half_day_minutes(params),
     }
     if params.get("mode", "pace") == "floor":
         return _floor(params, facts, period, now, label, numbers)
@@ -294,7 +299,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
         "perfunctory": len(perfunctory),
         "short": len(short),
         "no_times": len(no_times),
-        "half_day_hours": params.get("half_day_hours", 3),
+        "half_day_minutes": half,
         "flag_minutes": flag,
         "min_minutes": min((m.duration_minutes for m in held if m.duration_minutes), default=None),
     }
@@ -311,7 +316,7 @@ def min_duration(params: dict, facts: Facts, period: Period, now: datetime) -> V
             **numbers,
         )
     if short:
-        hours = params.get("half_day_hours", 3)
+        hours = half_day_hours(params)
         return verdict(
             Status.NOT_MET,
             f"{label}：{len(held)} 次{type_names(types)}中 {len(short)} 次实际时长不足安排的时长"

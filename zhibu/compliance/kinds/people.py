@@ -29,7 +29,7 @@ from zhibu.compliance.kinds.base import (
 )
 from zhibu.compliance.verdicts import Pattern, Status, Verdict
 from zhibu.core.periods import Period
-from zhibu.orgs.parameters import warning_days
+from zhibu.orgs.parameters import value, warning_days
 
 
 def _rows(facts: Facts, period: Period, types=None) -> list[AttendanceFact]:
@@ -225,7 +225,7 @@ def _makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
     """The member's make-up obligations; an absence without a make-up row gets the default.
 
     Derived once per subject and default length (every monthly period reuses it)."""
-    key = ("makeup_items", facts.member.id, params.get("makeup_days", 30))
+    key = ("makeup_items", facts.member.id, value(params, "makeup_days"))
     items = facts.memo.get(key)
     if items is None:
         items = facts.memo[key] = _derive_makeup_items(params, facts)
@@ -236,7 +236,7 @@ def _derive_makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
     member_id = facts.member.id
     items = [mk for mk in facts.makeups if mk.member_id == member_id]
     known = {mk.meeting_id for mk in items}
-    days = params.get("makeup_days", 30)
+    days = int(value(params, "makeup_days"))
     for a in facts.attendances:
         if a.member_id == member_id and a.meeting.held and a.missed and a.meeting.id not in known:
             items.append(MakeupFact(member_id, a.meeting.id, a.meeting.day + timedelta(days=days)))
@@ -244,7 +244,7 @@ def _derive_makeup_items(params: dict, facts: Facts) -> list[MakeupFact]:
 
 
 def makeup_done(params: dict, facts: Facts, period: Period, now: datetime) -> Verdict:
-    """Every absence (with or without leave) made up by its deadline (default 30 days)."""
+    """Every absence (with or without leave) made up by its deadline (`makeup_days`)."""
     return makeup_done_periods(params, facts, (period,), now)[0]
 
 

@@ -36,6 +36,7 @@ from zhibu.orglife.models import (
     ProcedureStep,
 )
 from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.services import parameter_set
 from zhibu.orgs.tests.factories import GrantFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -306,9 +307,8 @@ def test_query_count_does_not_grow_with_branches(django_assert_num_queries):
             Attendance(meeting=m, member=mem, outcome="present")
             for m, mem in zip(meetings, members, strict=True)
         )
-        RuleOverride.objects.create(
-            org=root, rule_id="organ_time_full", params={"half_day_hours": 3.5}
-        )
+        # A parameter set at the root reaches every branch's verdicts without a query more.
+        Organization.objects.filter(pk=root.pk).update(settings={"half_day_minutes": 210})
         return root
 
     small, large = build(3), build(300)
@@ -428,28 +428,42 @@ def test_refresh_after_moving_a_meeting_refreshes_the_month_it_left(world):
 # ---- overrides -----------------------------------------------------------------------------
 
 
+def test_stricter_parameter_applies_to_the_subtree(world):
+    w = world
+    parameter_set(actor=w.admin, org=w.committee, key="half_day_minutes", value=240)
+    make_meeting(w.branch, D(2026, 3, 3), 200)
+    make_meeting(w.outside, D(2026, 3, 3), 200)
+    inside = results_for(evaluate(w.committee, month(2026, 3), APRIL_2), "organ_time_full")
+    outside = results_for(evaluate(w.outside, month(2026, 3), APRIL_2), "organ_time_full")
+    mine = {r.org_id: r for r in inside}[w.branch.pk]
+    assert mine.status == "not_met" and "半天按 4 小时计" in mine.verdict.explanation
+    assert mine.rule.params["half_day_minutes"] == 240
+    assert outside[0].status == "met"
+
+
 def test_stricter_override_applies_to_the_subtree(world):
     w = world
     rule_override_set(
-        actor=w.admin, org=w.committee, rule_id="organ_time_full", params={"half_day_hours": 4}
+        actor=w.admin,
+        org=w.committee,
+        rule_id="organ_party_day_yearly",
+        params={"yearly_units": 30},
     )
-    make_meeting(w.branch, D(2026, 3, 3), 200)
-    make_meeting(w.outside, D(2026, 3, 3), 200)
     rules = effective_rules([w.branch, w.outside])
-    strict = {r.id: r for r in rules[w.branch.pk]}["organ_time_full"]
-    assert strict.params["half_day_hours"] == 4 and not strict.loosened
-    assert {r.id: r for r in rules[w.outside.pk]}["organ_time_full"].params["half_day_hours"] == 3
-    inside = results_for(evaluate(w.committee, month(2026, 3), APRIL_2), "organ_time_full")
-    outside = results_for(evaluate(w.outside, month(2026, 3), APRIL_2), "organ_time_full")
-    assert {r.org_id: r.status for r in inside}[w.branch.pk] == "not_met"
-    assert outside[0].status == "met"
+    strict = {r.id: r for r in rules[w.branch.pk]}["organ_party_day_yearly"]
+    assert strict.params["yearly_units"] == 30 and not strict.loosened
+    other = {r.id: r for r in rules[w.outside.pk]}["organ_party_day_yearly"]
+    assert other.params["yearly_units"] == 24
+
+
+LOOSE = {"max_unexcused": 2}  # organ_leave_approval allows none
 
 
 def test_loosening_needs_the_flag_and_a_reason(world):
     w = world
     with pytest.raises(ValidationError) as err:
         rule_override_set(
-            actor=w.admin, org=w.committee, rule_id="organ_time_full", params={"half_day_hours": 2}
+            actor=w.admin, org=w.committee, rule_id="organ_leave_approval", params=LOOSE
         )
     assert "loosens" in err.value.message_dict
     assert "放宽" in err.value.message_dict["loosens"][0]
@@ -460,8 +474,8 @@ def test_loosening_needs_the_flag_and_a_reason(world):
         rule_override_set(
             actor=w.admin,
             org=w.committee,
-            rule_id="organ_time_full",
-            params={"half_day_hours": 2},
+            rule_id="organ_leave_approval",
+            params=LOOSE,
             loosens=True,
         )
     assert "reason" in err.value.message_dict
@@ -470,13 +484,13 @@ def test_loosening_needs_the_flag_and_a_reason(world):
     rule_override_set(
         actor=w.admin,
         org=w.committee,
-        rule_id="organ_time_full",
-        params={"half_day_hours": 2},
+        rule_id="organ_leave_approval",
+        params=LOOSE,
         loosens=True,
         reason="试点：山区交通不便",
     )
-    rule = {r.id: r for r in effective_rules([w.branch])[w.branch.pk]}["organ_time_full"]
-    assert rule.loosened and rule.params["half_day_hours"] == 2
+    rule = {r.id: r for r in effective_rules([w.branch])[w.branch.pk]}["organ_leave_approval"]
+    assert rule.loosened and rule.params["max_unexcused"] == 2
 
 
 def test_override_validation_messages(world):
@@ -489,6 +503,14 @@ def test_override_validation_messages(world):
             actor=w.admin, org=w.committee, rule_id="organ_time_full", params={"hours": 5}
         )
     assert "hours" in err.value.message_dict["params"][0]
+    # A parameter of organizational life is set in the registry, not on a rule.
+    with pytest.raises(ValidationError) as err:
+        rule_override_set(
+            actor=w.admin, org=w.committee, rule_id="organ_makeup", params={"makeup_days": 10}
+        )
+    assert err.value.message_dict["params"] == [
+        "“补课期限”是组织生活参数，请在组织页面的“组织生活参数”中设置"
+    ]
     # A secretary can tighten their own branch but not reach the committee.
     from django.http import Http404
 
@@ -499,13 +521,13 @@ def test_override_validation_messages(world):
 def test_unflagged_loosening_row_is_ignored_and_disabled_rule_is_shown(world):
     w = world
     RuleOverride.objects.create(
-        org=w.committee, rule_id="organ_time_full", params={"half_day_hours": 1}
+        org=w.committee, rule_id="organ_leave_approval", params={"max_unexcused": 3}
     )
     RuleOverride.objects.create(
         org=w.committee, rule_id="organ_makeup", enabled=False, loosens=True, reason="试点"
     )
     rules = {r.id: r for r in effective_rules([w.branch])[w.branch.pk]}
-    assert rules["organ_time_full"].params["half_day_hours"] == 3
+    assert rules["organ_leave_approval"].params["max_unexcused"] == 0
     results = evaluate(w.committee, month(2026, 3), APRIL_2)
     makeups = results_for(results, "organ_makeup")
     assert makeups and {r.status for r in makeups} == {"not_applicable"}

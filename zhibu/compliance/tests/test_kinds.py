@@ -381,7 +381,7 @@ def test_time_full(minutes, planned, status, pattern):
 def test_time_full_stricter_half_day():
     facts = branch([meeting(D(2026, 3, 3), 200)])
     assert run("organ_time_full", facts, MARCH, APRIL_2).status == "met"
-    assert run("organ_time_full", facts, MARCH, APRIL_2, half_day_hours=4).status == "not_met"
+    assert run("organ_time_full", facts, MARCH, APRIL_2, half_day_minutes=240).status == "not_met"
 
 
 # ---- min_count -----------------------------------------------------------------------------

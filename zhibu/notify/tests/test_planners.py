@@ -97,22 +97,6 @@ def test_three_overdue_makeups_make_one_message(world):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_silent_branch_to_branch_and_parent_admin(world):
-    type(world.branch).objects.update(created_at=NOW - timedelta(days=400))
-    held = meeting(world.sibling, NOW - timedelta(days=5), status=MeetingStatus.CONFIRMED)
-    Meeting.objects.filter(pk=held.pk).update(actual_start=NOW - timedelta(days=5))
-    run_planners()
-    silent = Notice.objects.filter(reason=Reason.SILENT_BRANCH)
-    orgs = set(silent.values_list("org__name", flat=True))
-    assert "第一党支部" in orgs and "第二党支部" not in orgs
-    recipients = set(silent.filter(org=world.branch).values_list("recipient", flat=True))
-    assert {world.secretary.pk, world.admin.pk} <= recipients
-    assert all(
-        n.url == f"/orglife/orgs/{world.branch.pk}/" for n in silent.filter(org=world.branch)
-    )
-
-
-@time_machine.travel(NOW, tick=False)
 def test_email_deliveries_follow_preferences_and_quiet_hours(world):
     from zhibu.notify.services import preference_save
 
@@ -194,3 +178,32 @@ def test_compliance_reminders_before_the_end_and_escalation_after_grace(world):
     assert escalated.url == f"/compliance/branch/{world.branch.pk}/"
     report = Notice.objects.get(reason=Reason.REPORT_DUE)
     assert report.recipient == world.member_user and "思想汇报" in report.body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_probation_reminder_lead_is_the_branch_parameter(world):
+    from zhibu.members.models import Member, MemberStatus
+    from zhibu.orgs.services import parameter_set
+
+    # Probation ends 2026-11-10 (21 days ahead of 20 October) in the branch and the sibling.
+    Member.objects.filter(pk__in=[world.member.pk, world.sibling_member.pk]).update(
+        status=MemberStatus.PROBATIONARY, join_date=date(2025, 11, 10)
+    )
+    # The registry's 30 days: both are reminded.
+    run_planners()
+    reminded = Notice.objects.filter(reason=Reason.PROBATION_ENDING)
+    assert set(reminded.values_list("recipient", flat=True)) >= {world.member_user.pk}
+    assert "2026年11月10日" in reminded.get(recipient=world.member_user).title
+    Notice.objects.all().delete()
+    # A shorter lead in the branch (14 days): 21 days ahead is not yet time there.
+    parameter_set(
+        actor=world.admin,
+        org=world.branch,
+        key="probation_notice_days",
+        value=14,
+        reason="支部统一在届满前两周提醒",
+    )
+    run_planners()
+    reminded = Notice.objects.filter(reason=Reason.PROBATION_ENDING)
+    assert not reminded.filter(recipient=world.member_user).exists()
+    assert reminded.filter(recipient=world.sibling_secretary).exists()  # sibling keeps 30

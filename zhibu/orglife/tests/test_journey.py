@@ -77,7 +77,7 @@ def test_party_day_journey(world, page_for, live_server, settings):
         sec.click("[data-testid=schedule]")
         assert sec_page.input_value("[name=day]") == "2026-12-15"
         assert sec_page.input_value("[name=start_time]") == "09:00"
-        assert sec_page.input_value("[name=end_time]") == "12:30"
+        assert sec_page.input_value("[name=end_time]") == "12:00"  # one half-day (180 minutes)
         sec.fill("[name=topic]", "重温入党誓词，学习党章")
         sec.fill("[name=place]", "三楼党员活动室")
         sec.click("[data-testid=save-meeting]")
@@ -170,7 +170,7 @@ def test_party_day_journey(world, page_for, live_server, settings):
         sec_page.wait_for_selector("[data-testid=meeting-status] >> text=已确认")
         meeting.refresh_from_db()
         assert meeting.status == MeetingStatus.CONFIRMED
-        assert meeting.duration_minutes == 210
+        assert meeting.duration_minutes == 180  # the planned half-day, prefilled
         outcomes = dict(
             Attendance.objects.filter(meeting=meeting).values_list("member__name", "outcome")
         )

@@ -20,6 +20,7 @@ from zhibu.orglife.models import (
     Outcome,
 )
 from zhibu.orglife.tests.conftest import END, NOW, START, at, fresh
+from zhibu.orgs.services import parameter_set
 from zhibu.orgs.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -201,9 +202,8 @@ def test_party_group_leader_decides_leave_for_group_meeting(world, clock):
 # --- make-up --------------------------------------------------------------------------------
 
 
-def test_makeup_deadline_is_a_setting_and_overdue_is_visible(world, meeting, clock):
-    world.branch.settings = {"makeup_days": 14}
-    world.branch.save()
+def test_makeup_deadline_is_a_parameter_and_overdue_is_visible(world, meeting, clock):
+    parameter_set(actor=world.secretary, org=world.branch, key="makeup_days", value=14)
     hold_and_confirm(world, meeting, clock, signed=[world.secretary_member])
     makeup = Makeup.objects.get(member=world.member)
     assert makeup.due_date == date(2026, 10, 26)

@@ -13,6 +13,7 @@ from zhibu.members.tests.factories import MemberFactory
 from zhibu.orglife import selectors, services
 from zhibu.orglife.models import Attendance, LeaveRequest, Meeting, MeetingStatus, Plan
 from zhibu.orglife.tests.conftest import END, NOW, START, at, fresh
+from zhibu.orgs.services import parameter_set
 
 pytestmark = pytest.mark.django_db
 
@@ -130,9 +131,14 @@ def test_late_entry_needs_reason_and_is_marked(world, clock):
     assert len(due_names(meeting)) == 3
 
 
-def test_late_entry_window_is_a_setting_of_the_organization(world, clock):
-    world.committee.settings = {"late_entry_days": 30}
-    world.committee.save()
+def test_late_entry_window_is_a_parameter_of_the_organization(world, clock):
+    parameter_set(
+        actor=world.admin,
+        org=world.committee,
+        key="late_entry_days",
+        value=30,
+        reason="年底集中整理纸质记录",
+    )
     past = NOW - timedelta(days=10)
     meeting = schedule(world, planned_start=past, planned_end=past + timedelta(hours=2))
     assert not meeting.is_late_entry

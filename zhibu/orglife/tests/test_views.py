@@ -222,7 +222,7 @@ def test_schedule_form_defaults_to_fixed_party_day_and_half_day(client, world):
     html = client.get(reverse("orglife:schedule", args=[world.branch.pk])).content.decode()
     assert 'value="2026-03-15"' in html
     assert 'value="09:00"' in html
-    assert 'value="12:30"' in html
+    assert 'value="12:00"' in html  # one half-day: the registry's 180 minutes
     assert '<option value="party_day" selected>' in html
     assert "party_group_meeting" not in html  # held by the party group, not the branch
 

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from zhibu.core.api import ScopedViewSetMixin
 from zhibu.orgs.api.filtersets import GrantFilterSet
+from zhibu.orgs.api.parameters import OrganizationParametersMixin
 from zhibu.orgs.api.serializers import (
     GrantSerializer,
     OrganizationChildSerializer,
@@ -27,6 +28,7 @@ from zhibu.orgs.services import grant_create, grant_delete, org_create, org_move
 
 
 class OrganizationViewSet(
+    OrganizationParametersMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -225,6 +225,25 @@ def test_excellent_cap_needs_a_reason(world):
     assert review.stage == "decided" and review.cap_override_reason == "两人获县级表彰"
 
 
+def test_excellent_cap_follows_the_parameter(world):
+    from zhibu.orgs.services import parameter_set
+
+    review, _ = review_world(world)
+    # A larger share loosens the 1/3: the committee sets it for its subtree, with a reason.
+    parameter_set(
+        actor=world.admin,
+        org=world.committee,
+        key="excellent_cap",
+        value="2/3",
+        reason="先进典型集中的试点单位",
+    )
+    assert services.excellent_cap(review) == 2  # 2/3 of three full members
+    grades = {world.secretary_member.pk: "excellent", world.member.pk: "excellent"}
+    grades[world.other_member.pk] = "qualified"
+    services.review_decide(actor=world.secretary, review=review, grades=grades)
+    assert review.outcomes.filter(grade="excellent").count() == 2
+
+
 def test_unqualified_member_disposition_is_tracked(world):
     review, _ = review_world(world)
     grades = {
