@@ -82,7 +82,7 @@ def grant_create(
     if Grant.objects.filter(user=user, org=org, role=role).exists():
         label = GrantRole(role).label if role in GrantRole.values else role
         raise ValidationError({"role": f"{user}在“{org.name}”已有“{label}”授权"})
-    grant = Grant(user=user, org=org, role=role, personal_data=personal_data)
+    grant = Grant(user=user, org=org, role=role, personal_data=personal_data, granted_by=actor)
     grant.full_clean(validate_constraints=False)
     grant.save()
     return grant

@@ -14,11 +14,12 @@ from rest_framework.validators import UniqueValidator
 from zhibu.core.api import ScopedRelatedField
 from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
 from zhibu.members.models import CommitteePosition, Member, MembershipEnd
-from zhibu.members.selectors import personal_fields
+from zhibu.members.selectors import CONTACT_FIELDS, CONTACT_MASK, personal_fields
 from zhibu.members.validators import validate_id_number
 from zhibu.orgs.models import Organization
 
 PERSONAL_HELP = _("无权查看完整信息时脱敏显示（如 110***********1234）")
+CONTACT_HELP = _("用于发送个人提醒；无权查看完整信息时显示为 ***")
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -47,6 +48,9 @@ class MemberSerializer(serializers.ModelSerializer):
             "birth_date",
             "id_number",
             "phone",
+            "email",
+            "wecom_id",
+            "dingtalk_id",
             "education",
             "join_date",
             "status",
@@ -76,6 +80,9 @@ class MemberSerializer(serializers.ModelSerializer):
                 ],
             },
             "phone": {"help_text": PERSONAL_HELP},
+            "email": {"help_text": CONTACT_HELP},
+            "wecom_id": {"help_text": CONTACT_HELP},
+            "dingtalk_id": {"help_text": CONTACT_HELP},
         }
 
     def to_internal_value(self, data: Any) -> dict:
@@ -94,6 +101,9 @@ class MemberSerializer(serializers.ModelSerializer):
                     data[field] = None
                 else:
                     data[field] = value
+            for field in CONTACT_FIELDS:  # the mask sent back unchanged means "keep"
+                if data.get(field) == CONTACT_MASK and self.instance is not None:
+                    del data[field]
         return super().to_internal_value(data)
 
     def to_representation(self, instance: Member) -> dict:
@@ -104,6 +114,8 @@ class MemberSerializer(serializers.ModelSerializer):
         else:
             ret["id_number"] = mask_id_number(instance.id_number)
             ret["phone"] = mask_phone(instance.phone)
+            for field in CONTACT_FIELDS:
+                ret[field] = CONTACT_MASK if getattr(instance, field) else ""
         return ret
 
 
