@@ -63,11 +63,13 @@ class MemberSerializer(serializers.ModelSerializer):
             "party_group_name",
             "user",
             "is_active",
+            "end_reason",
+            "ended_on",
             "since",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["user", "created_at", "updated_at"]
+        read_only_fields = ["user", "end_reason", "ended_on", "created_at", "updated_at"]
         extra_kwargs = {
             "id_number": {
                 "help_text": PERSONAL_HELP,
@@ -132,6 +134,31 @@ class MemberEndSerializer(serializers.Serializer):
     on = serializers.DateField(label=_("减少日期"), help_text=_("不再在册的第一天"))
     reason = serializers.ChoiceField(choices=MembershipEnd.choices, label=_("减少原因"))
     note = serializers.CharField(max_length=150, required=False, default="", label=_("说明"))
+
+
+class MemberConvertSerializer(serializers.Serializer):
+    on = serializers.DateField(label=_("转正日期"))
+
+
+class AccountsCreateSerializer(serializers.Serializer):
+    org = ScopedRelatedField(queryset=Organization.objects.all(), label=_("组织（含下级）"))
+
+
+class SlipSerializer(serializers.Serializer):
+    """One account slip: shown once, the password is not stored in the clear anywhere."""
+
+    name = serializers.CharField()
+    branch = serializers.CharField()
+    username = serializers.CharField()
+    password = serializers.CharField(help_text=_("初始密码，首次登录须修改"))
+
+
+class AccountBatchSerializer(serializers.Serializer):
+    slips = SlipSerializer(many=True)
+    skipped = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("未创建账号的党员及原因"),
+    )
 
 
 class CommitteePositionSerializer(serializers.ModelSerializer):

@@ -255,3 +255,36 @@ def test_status_page_matrix_and_conversion(client, world):
     )
     response = client.post(status, {"action": "end", "end-reason": "", "end-on": "2026-04-30"})
     assert "reason" in response.context["end_form"].errors
+
+
+def test_api_parity(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(world.sibling_secretary)
+    assert client.post(f"/api/members/{world.member.pk}/password-reset/").status_code == 404
+    response = client.post("/api/members/accounts/", {"org": world.branch.pk}, format="json")
+    assert response.status_code == 404  # outside the account's scope
+    client.force_authenticate(world.secretary)
+    response = client.post("/api/members/accounts/", {"org": world.branch.pk}, format="json")
+    assert response.status_code == 201, response.content
+    assert [s["name"] for s in response.json()["slips"]] == ["王党员"]
+    response = client.post(f"/api/members/{world.member.pk}/password-reset/")
+    assert response.status_code == 200
+    world.member_user.refresh_from_db()
+    assert world.member_user.check_password(response.json()["password"])
+    probationary = MemberFactory(
+        branch=world.branch, status="probationary_member", join_date=date(2025, 6, 1)
+    )
+    response = client.post(
+        f"/api/members/{probationary.pk}/convert/", {"on": "2026-04-30"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "full_member"
+    response = client.post(
+        f"/api/members/{world.other_member.pk}/end/",
+        {"on": "2026-04-30", "reason": "transferred_out"},
+        format="json",
+    )
+    assert response.json()["end_reason"] == "transferred_out"
+    world.other_member.refresh_from_db()
+    assert not world.other_member.user.is_active

@@ -179,3 +179,23 @@ def test_history_query_count_does_not_grow(client, world, meeting, clock):
             place="会议室",
         )
     assert measure() == small
+
+
+def test_api_parity(world, meeting, clock):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    body = {
+        "meeting": meeting.pk,
+        "member": world.other_member.pk,
+        "reason": "住院",
+        "requested_at": ASKED.isoformat(),
+        "approve": True,
+    }
+    client.force_authenticate(world.sibling_secretary)
+    assert client.post("/api/leave-requests/file/", body, format="json").status_code in (400, 404)
+    client.force_authenticate(world.secretary)
+    response = client.post("/api/leave-requests/file/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["filed_by"] == world.secretary.pk
+    assert response.json()["status"] == "approved"
