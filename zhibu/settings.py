@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
         "MakeupMethodEnum": "zhibu.orglife.models.MakeupMethod",
         "OrgKindEnum": "zhibu.orgs.models.OrgKind",
         "ReportKindEnum": "zhibu.reports.models.ReportKind",
+        "MembershipEndEnum": "zhibu.members.models.MembershipEnd",
     },
 }
 
