@@ -9,6 +9,17 @@ class LoginForm(AuthenticationForm):
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            # A single sign-on backend that recognised the person but could not place them
+            # says why (zhibu.members.sso); show that instead of "wrong password".
+            reason = getattr(self.request, "zhibu_sso_error", None)
+            if reason:
+                raise forms.ValidationError(reason, code="sso") from None
+            raise
+
 
 class OwnPasswordForm(PasswordChangeForm):
     """Change one's own password; saving goes through accounts.services.password_set."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+# Logged in through the identity platform: the local one-time password does not matter.
+SSO_BACKENDS = ("zhibu.members.sso.LinkingLDAPBackend", "zhibu.members.sso.LinkingOIDCBackend")
 # Paths that stay open: the change itself, logging out, the language switch, static files.
 _OPEN_NAMES = ("accounts:password_change", "accounts:logout", "set_language")
 
@@ -17,7 +20,12 @@ class ForcePasswordChangeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.must_change_password:
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and request.session.get(BACKEND_SESSION_KEY, "") not in SSO_BACKENDS
+        ):
             open_paths = {reverse(name) for name in _OPEN_NAMES}
             path = request.path
             if path not in open_paths and not path.startswith("/static/"):

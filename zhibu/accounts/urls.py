@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
@@ -8,7 +9,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=LoginForm
+            template_name="accounts/login.html",
+            authentication_form=LoginForm,
+            extra_context={"oidc_enabled": bool(settings.ZHIBU_OIDC_CLIENT_ID)},
         ),
         name="login",
     ),

@@ -137,3 +137,65 @@ def account_password_reset(*, actor, member: Member) -> Slip:
         user.is_active = True
         user.save(update_fields=["password", "must_change_password", "is_active"])
     return Slip(member.name, member.branch.name, user.username, password)
+
+
+# --- single sign-on ---------------------------------------------------------------------------
+
+SSO_NO_KEY = gettext_lazy(
+    "统一身份认证没有提供手机号或工号，无法确定是哪位党员，请联系管理员在统一身份平台补充"
+)
+SSO_TWO_MEMBERS = gettext_lazy(
+    "统一身份认证提供的手机号或工号同时对应{names}两名党员，无法确定是谁，未登录。"
+    "请联系支部书记核对这两人的手机号和工号"
+)
+SSO_UNKNOWN = gettext_lazy(
+    "统一身份认证中的手机号或工号在本系统中找不到对应的党员或账号，请联系支部书记先把您录入名册"
+)
+SSO_TAKEN = gettext_lazy(
+    "手机号 {phone} 已被另一个账号使用，不能为{name}建立账号，请联系管理员核对"
+)
+
+
+class SSORefused(Exception):
+    """The identity platform vouched for someone zhibu cannot place; the message says why."""
+
+
+def sso_link(*, phone: str = "", employee_number: str = "", name: str = "") -> User:
+    """The one account of whoever the identity platform vouched for, found by phone number or
+    employee number (工号); never a second account for the same member.
+
+    1. Find the active members with that phone or employee number: two or more is refused.
+    2. One member: their account, or a new one linked to them (username = phone).
+    3. No member: an existing account with that phone (an administrator without a roster
+       record); otherwise refused. Unknown people get no account.
+    """
+    phone = (phone or "").strip()
+    employee_number = (employee_number or "").strip()
+    if not phone and not employee_number:
+        raise SSORefused(str(SSO_NO_KEY))
+    match = Q(pk__in=[])
+    if phone:
+        match |= Q(phone=phone)
+    if employee_number:
+        match |= Q(employee_number=employee_number)
+    with transaction.atomic():
+        members = list(Member.objects.filter(match, is_active=True).select_related("user")[:3])
+        if len(members) > 1:
+            raise SSORefused(str(SSO_TWO_MEMBERS.format(names="、".join(m.name for m in members))))
+        if members:
+            member = members[0]
+            if member.user is not None:
+                return member.user
+            login = member.phone or member.employee_number
+            if User.objects.filter(Q(username=login) | Q(phone=login)).exists():
+                raise SSORefused(str(SSO_TAKEN.format(phone=login, name=member.name)))
+            user = User(username=login, phone=member.phone or None, first_name=member.name)
+            user.set_unusable_password()  # the identity platform checks the password
+            user.save()
+            member.user = user
+            member.save(update_fields=["user", "updated_at"])
+            return user
+        user = User.objects.filter(phone=phone, is_active=True).first() if phone else None
+        if user is None:
+            raise SSORefused(str(SSO_UNKNOWN))
+        return user

@@ -27,6 +27,7 @@ class MemberForm(forms.ModelForm):
             "birth_date",
             "id_number",
             "phone",
+            "employee_number",
             "email",
             "wecom_id",
             "dingtalk_id",
@@ -56,6 +57,9 @@ class MemberForm(forms.ModelForm):
     def clean_id_number(self) -> str | None:
         value = normalize_digits(self.cleaned_data.get("id_number") or "").upper()
         return value or None
+
+    def clean_employee_number(self) -> str | None:
+        return (self.cleaned_data.get("employee_number") or "").strip() or None
 
     def clean_phone(self) -> str:
         return normalize_digits(self.cleaned_data.get("phone") or "").replace(" ", "")

@@ -53,6 +53,8 @@ class Member(TimeStampedModel):
         validators=[validate_id_number],
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True, default="")
+    # 工号: how a unified identity platform may know the member (single sign-on links by it).
+    employee_number = models.CharField(_("工号"), max_length=32, unique=True, null=True, blank=True)
     # Where personal reminders can reach the member outside the site (notify channels read them).
     email = models.EmailField(_("电子邮箱"), blank=True, default="")
     wecom_id = models.CharField(_("企业微信账号"), max_length=64, blank=True, default="")

@@ -48,6 +48,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "birth_date",
             "id_number",
             "phone",
+            "employee_number",
             "email",
             "wecom_id",
             "dingtalk_id",
