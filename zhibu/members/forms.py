@@ -88,7 +88,11 @@ class MemberCreateForm(MemberForm):
 
     def __init__(self, *args, user, branch: Organization | None = None, **kwargs) -> None:
         super().__init__(*args, user=user, **kwargs)
-        self.fields["branch"].queryset = member_create_branches(user=user)
+        branches = member_create_branches(user=user)
+        self.fields["branch"].queryset = branches
+        if branch is None:
+            only = list(branches[:2])
+            branch = only[0] if len(only) == 1 else None  # a secretary's one branch
         if branch is not None:
             self.fields["branch"].initial = branch.pk
         # Party groups of every branch the user may change; the service checks the pairing.

@@ -87,7 +87,12 @@ def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     grant = get_or_404(
         request.user, Action.MANAGE_GRANTS, Grant.objects.select_related("user", "org"), pk=pk
     )
-    grant_delete(actor=request.user, grant=grant)
-    forget_scope(request.user)
-    messages.success(request, _("已撤销：%(grant)s") % {"grant": grant})
+    try:
+        grant_delete(actor=request.user, grant=grant)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        forget_scope(request.user)
+        messages.success(request, _("已撤销：%(grant)s") % {"grant": grant})
     return redirect("orgs:grants")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 
@@ -88,9 +89,14 @@ def grant_create(
     return grant
 
 
+OWN_GRANT = gettext_lazy("不能撤销自己的授权，请由上级组织的管理员撤销")
+
+
 @transaction.atomic
 def grant_delete(*, actor=None, grant: Grant) -> None:
     """Withdraw a grant; the actor needs MANAGE_GRANTS over the grant's organization."""
     if actor is not None:
         require(actor, Action.MANAGE_GRANTS, grant.org)
+        if grant.user_id == actor.pk:  # nobody locks themselves out by a slip of the finger
+            raise ValidationError({"grant": OWN_GRANT})
     grant.delete()

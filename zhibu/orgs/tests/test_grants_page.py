@@ -87,3 +87,11 @@ def test_api_shows_who_granted(world):
     )
     assert response.status_code == 201, response.content
     assert response.json()["granted_by"] == "admin1"
+
+
+def test_own_grant_cannot_be_revoked(client, world):
+    grant = Grant.objects.get(user=world.admin)
+    client.force_login(world.admin)
+    response = client.post(reverse("orgs:grant_revoke", args=[grant.pk]), follow=True)
+    assert "不能撤销自己的授权，请由上级组织的管理员撤销" in response.content.decode()
+    assert Grant.objects.filter(pk=grant.pk).exists()
