@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext_lazy
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy
 
 from zhibu.orgs.models import Grant, GrantRole, Organization, OrgKind, path_segment, subtree_q
 from zhibu.orgs.permissions import Action, require
