@@ -194,3 +194,19 @@ def test_compliance_reminders_before_the_end_and_escalation_after_grace(world):
     assert escalated.url == f"/compliance/branch/{world.branch.pk}/"
     report = Notice.objects.get(reason=Reason.REPORT_DUE)
     assert report.recipient == world.member_user and "思想汇报" in report.body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_email_falls_back_to_the_roster_address(world):
+    from zhibu.members.models import Member
+
+    Member.objects.filter(pk=world.member.pk).update(email="li-roster@example.org")
+    type(world.secretary).objects.filter(pk=world.secretary.pk).update(email="zhang@example.org")
+    Member.objects.filter(pk=world.secretary_member.pk).update(email="zhang-roster@example.org")
+    meeting(world.branch, NOW + timedelta(days=3), attendees=[world.member, world.secretary_member])
+    run_planners()
+    emails = Delivery.objects.filter(channel="email")
+    assert sorted(emails.values_list("target", flat=True)) == [
+        "li-roster@example.org",  # no address on the account: the roster's
+        "zhang@example.org",  # the account's own address wins
+    ]
