@@ -121,6 +121,16 @@ COLUMNS: tuple[Column, ...] = (
         text=True,
     ),
     Column(
+        "工号",
+        "employee_number",
+        False,
+        "单位的职工号；统一身份认证按手机号或工号识别党员，每人唯一；可留空",
+        "E1001",
+        10,
+        ("职工号", "员工编号", "人员编号"),
+        text=True,
+    ),
+    Column(
         "电子邮箱",
         "email",
         False,
@@ -490,6 +500,7 @@ def _parse_org_name(value: Any) -> str:
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "name": _parse_name,
+    "employee_number": _parse_account_id,
     "email": _parse_email,
     "wecom_id": _parse_account_id,
     "dingtalk_id": _parse_account_id,
@@ -672,6 +683,7 @@ def _parse_workbook(workbook) -> _Parsed:
 
     # Read data rows.
     first_seen: dict[str, int] = {}
+    first_employee: dict[str, int] = {}
     data_rows = ws.iter_rows(min_row=header_row + 1, values_only=True)
     for number, values in enumerate(data_rows, start=header_row + 1):
         if all(_is_blank(v) for v in values):
@@ -695,6 +707,20 @@ def _parse_workbook(workbook) -> _Parsed:
                 row.values[field_name] = _PARSERS[field_name](raw)
             except _CellError as error:
                 parsed.errors.append(RowError(number, column.header, str(error)))
+        staff_no = row.values.get("employee_number")
+        if staff_no:
+            if staff_no in first_employee:
+                parsed.errors.append(
+                    RowError(
+                        row.row,
+                        "工号",
+                        _("与第 {row} 行的工号重复，每人的工号应不同").format(
+                            row=first_employee[staff_no]
+                        ),
+                    )
+                )
+            else:
+                first_employee[staff_no] = row.row
         id_number = row.values.get("id_number")
         if id_number:
             if id_number in first_seen:
@@ -744,6 +770,7 @@ _MEMBER_FIELDS = (
     "birth_date",
     "id_number",
     "phone",
+    "employee_number",
     "email",
     "wecom_id",
     "dingtalk_id",
@@ -810,6 +837,12 @@ def _plan(
         of = ("self",) if connection.features.has_select_for_update_of else ()
         existing_qs = existing_qs.select_for_update(of=of)
     existing = {m.id_number: m for m in existing_qs}
+    numbers = {r.values["employee_number"] for r in rows if r.values.get("employee_number")}
+    holders = dict(
+        Member.objects.filter(employee_number__in=numbers).values_list(
+            "employee_number", "id_number"
+        )
+    )
     # Open tenures of existing members: a transfer needs the current start date.
     open_tenures = {
         t.member_id: t
@@ -864,6 +897,9 @@ def _plan(
                     "如确需更改姓名，请在党员信息页修改"
                 ).format(name=member.name),
             )
+        staff_no = values.get("employee_number")
+        if staff_no and holders.get(staff_no, values.get("id_number")) != values.get("id_number"):
+            fail("employee_number", _("该工号已属于另一名党员，请核对"))
         # Cross-field checks only on rows whose cells all parsed: no knock-on errors.
         if not row_errors and row.row not in bad_rows:
             plan = _plan_row(row, member, branch, group, open_tenures, today, fail)
@@ -1217,6 +1253,7 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
                 m.birth_date,
                 id_number,
                 phone,
+                m.employee_number or "",
                 m.email,
                 m.wecom_id,
                 m.dingtalk_id,

@@ -104,7 +104,10 @@ def test_template_has_header_instructions_text_formats_and_dropdowns():
     id_col = HEADERS.index("身份证号") + 1
     assert ws.cell(row=2, column=id_col).number_format == "@"
     ranges = {str(dv.sqref).split(":")[0][:1] for dv in ws.data_validations.dataValidation}
-    assert {"B", "L", "O"} <= ranges  # 性别, 党员类别, 所在支部
+    letters = {
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[HEADERS.index(h)] for h in ("性别", "党员类别", "所在支部")
+    }
+    assert letters <= ranges
     help_text = " ".join(str(c.value) for row in wb[HELP_SHEET].iter_rows() for c in row if c.value)
     assert "身份证号" in help_text and "2019年7月1日" in help_text
     assert len(ETHNICITIES) == 56

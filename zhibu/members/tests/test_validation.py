@@ -261,3 +261,25 @@ def test_new_member_page(client, world):
     assert response.status_code == 302 and response["Location"] == member.get_absolute_url()
     assert member.birth_date == BIRTH and member.email == "zhou@example.gov.cn"
     assert member.tenures.get().start == date(2015, 7, 1)
+
+
+def test_import_employee_numbers_are_unique(world):
+    from zhibu.members.models import Member as M
+
+    M.objects.filter(pk=world.member.pk).update(employee_number="E-1")
+    taken = roster_import(actor=world.admin, file=_xlsx([_row(工号="E-1")]))
+    assert [(e.column, e.message) for e in taken.errors] == [
+        ("工号", "该工号已属于另一名党员，请核对")
+    ]
+    other = make_id_number(903, BIRTH)
+    twice = roster_import(
+        actor=world.admin,
+        file=_xlsx([_row(工号="E-2"), _row(姓名="吴", 身份证号=other, 工号="E-2")]),
+    )
+    assert [(e.row, e.message) for e in twice.errors] == [
+        (3, "与第 2 行的工号重复，每人的工号应不同")
+    ]
+    ok = roster_import(actor=world.admin, file=_xlsx([_row(工号="E-2")]))
+    assert ok.ok and M.objects.get(id_number=MAN).employee_number == "E-2"
+    again = roster_import(actor=world.admin, file=_xlsx([_row(工号="E-2")]))  # its own number
+    assert again.ok and again.unchanged == 1
