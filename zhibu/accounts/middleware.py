@@ -31,5 +31,9 @@ class ForcePasswordChangeMiddleware:
             if path not in open_paths and not path.startswith("/static/"):
                 if path.startswith("/api/"):
                     return JsonResponse({"detail": _("请先修改初始密码")}, status=403)
+                if request.headers.get("HX-Request") == "true":
+                    # A partial (the menu's unread badge) must not swap the change page into
+                    # itself; the page around it already is the change page.
+                    return HttpResponse(status=204)
                 return redirect(reverse("accounts:password_change"))
         return self.get_response(request)

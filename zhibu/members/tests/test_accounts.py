@@ -187,6 +187,8 @@ def test_first_login_forces_a_password_change(client, world):
     for url in (reverse("core:home"), reverse("members:list")):
         assert client.get(url)["Location"] == change
     assert client.get("/api/me/").status_code in (401, 403)
+    partial = client.get(reverse("members:list"), HTTP_HX_REQUEST="true")
+    assert partial.status_code == 204  # an htmx partial is not redirected into itself
     assert "您正在使用初始密码" in client.get(change).content.decode()
     response = client.post(
         change,

@@ -31,6 +31,8 @@ def test_accounts_slip_then_first_login_changes_the_password(world, page_for, li
     member.wait_for_selector("[data-testid=must-change]")
     member.goto(f"{live_server.url}/members/")  # anything else leads back to the change
     member.wait_for_selector("[data-testid=must-change]")
+    member.wait_for_load_state("networkidle")
+    assert member.locator("[data-testid=password-form]").count() == 1  # not nested by htmx
     member.fill("input[name=old_password]", password)
     member.fill("input[name=new_password1]", "Dangri-2026-xuexi")
     member.fill("input[name=new_password2]", "Dangri-2026-xuexi")
