@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -84,16 +85,10 @@ def account_reset(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return redirect(f"{_accounts_url()}?org={member.branch_id}")
+        return redirect(f"{reverse('members:accounts')}?org={member.branch_id}")
     request.session[SLIPS_KEY] = [slip.as_dict()]
     messages.success(request, _("已重置 %(name)s 的密码") % {"name": member.name})
     return redirect("members:account-slips")
-
-
-def _accounts_url() -> str:
-    from django.urls import reverse
-
-    return reverse("members:accounts")
 
 
 @login_required
