@@ -131,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zhibu.accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -159,6 +160,58 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["zhibu.accounts.backends.PhoneOrUsernameBackend"]
+
+# Single sign-on (docs/deployment.md). Each is tried before local login, which stays available.
+# Accounts are never created for unknown people: a login links to the roster by phone number or
+# employee number (zhibu.members.sso).
+ZHIBU_LDAP_URI = env_str("ZHIBU_LDAP_URI", "")
+ZHIBU_LDAP_PHONE_ATTR = env_str("ZHIBU_LDAP_PHONE_ATTR", "mobile")
+ZHIBU_LDAP_EMPLOYEE_ATTR = env_str("ZHIBU_LDAP_EMPLOYEE_ATTR", "employeeNumber")
+ZHIBU_OIDC_CLIENT_ID = env_str("ZHIBU_OIDC_CLIENT_ID", "")
+ZHIBU_OIDC_PHONE_CLAIM = env_str("ZHIBU_OIDC_PHONE_CLAIM", "phone_number")
+ZHIBU_OIDC_EMPLOYEE_CLAIM = env_str("ZHIBU_OIDC_EMPLOYEE_CLAIM", "employee_number")
+
+
+def _env_required(name: str, why: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} is required when {why} is set.")
+    return value
+
+
+if ZHIBU_LDAP_URI:
+    import ldap
+    from django_auth_ldap.config import LDAPSearch
+
+    AUTH_LDAP_SERVER_URI = ZHIBU_LDAP_URI
+    AUTH_LDAP_BIND_DN = env_str("ZHIBU_LDAP_BIND_DN", "")
+    AUTH_LDAP_BIND_PASSWORD = env_str("ZHIBU_LDAP_BIND_PASSWORD", "")
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        _env_required("ZHIBU_LDAP_USER_BASE", "ZHIBU_LDAP_URI"),
+        ldap.SCOPE_SUBTREE,
+        env_str("ZHIBU_LDAP_USER_FILTER", "(uid=%(user)s)"),
+    )
+    AUTH_LDAP_START_TLS = env_bool("ZHIBU_LDAP_START_TLS", False)
+    AUTH_LDAP_ALWAYS_UPDATE_USER = False
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env_int("ZHIBU_LDAP_TIMEOUT", 5)}
+    AUTHENTICATION_BACKENDS.insert(0, "zhibu.members.sso.LinkingLDAPBackend")
+
+if ZHIBU_OIDC_CLIENT_ID:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    OIDC_RP_CLIENT_ID = ZHIBU_OIDC_CLIENT_ID
+    OIDC_RP_CLIENT_SECRET = _env_required("ZHIBU_OIDC_CLIENT_SECRET", "ZHIBU_OIDC_CLIENT_ID")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _env_required(
+        "ZHIBU_OIDC_AUTHORIZATION_ENDPOINT", "ZHIBU_OIDC_CLIENT_ID"
+    )
+    OIDC_OP_TOKEN_ENDPOINT = _env_required("ZHIBU_OIDC_TOKEN_ENDPOINT", "ZHIBU_OIDC_CLIENT_ID")
+    OIDC_OP_USER_ENDPOINT = _env_required("ZHIBU_OIDC_USERINFO_ENDPOINT", "ZHIBU_OIDC_CLIENT_ID")
+    OIDC_RP_SIGN_ALGO = env_str("ZHIBU_OIDC_SIGN_ALGO", "RS256")
+    OIDC_OP_JWKS_ENDPOINT = env_str("ZHIBU_OIDC_JWKS_ENDPOINT", "")
+    if OIDC_RP_SIGN_ALGO.startswith("RS") and not OIDC_OP_JWKS_ENDPOINT:
+        raise ImproperlyConfigured("ZHIBU_OIDC_JWKS_ENDPOINT is required for RS* signatures.")
+    OIDC_RP_SCOPES = env_str("ZHIBU_OIDC_SCOPES", "openid profile phone")
+    LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
+    AUTHENTICATION_BACKENDS.insert(0, "zhibu.members.sso.LinkingOIDCBackend")
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -247,6 +300,7 @@ SPECTACULAR_SETTINGS = {
         "MakeupMethodEnum": "zhibu.orglife.models.MakeupMethod",
         "OrgKindEnum": "zhibu.orgs.models.OrgKind",
         "ReportKindEnum": "zhibu.reports.models.ReportKind",
+        "MembershipEndEnum": "zhibu.members.models.MembershipEnd",
     },
 }
 

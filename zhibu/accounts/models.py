@@ -7,6 +7,8 @@ class User(AbstractUser):
     """A login. Authorization lives in orgs.permissions, never here."""
 
     phone = models.CharField(_("手机号"), max_length=20, unique=True, null=True, blank=True)
+    # Set when an initial or reset password was handed out; the next login must replace it.
+    must_change_password = models.BooleanField(_("须修改初始密码"), default=False)
 
     class Meta:
         verbose_name = _("账号")

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from zhibu.core.text import normalize_digits
-from zhibu.members.models import Education, Member
-from zhibu.members.selectors import member_edit_party_groups
-from zhibu.orgs.permissions import Action, can
+from zhibu.members.models import Education, Member, MembershipEnd
+from zhibu.members.selectors import member_create_branches, member_edit_party_groups
+from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.permissions import Action, can, visible_to
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -26,6 +27,10 @@ class MemberForm(forms.ModelForm):
             "birth_date",
             "id_number",
             "phone",
+            "employee_number",
+            "email",
+            "wecom_id",
+            "dingtalk_id",
             "education",
             "status",
             "join_date",
@@ -43,15 +48,18 @@ class MemberForm(forms.ModelForm):
         group.empty_label = _("（不编入党小组）")
         self.fields["education"].choices = [("", _("（未填写）")), *Education.choices]
         # Whoever may not see the full ID number and phone must not get them in a form either.
-        if not can(user, Action.VIEW_PERSONAL, self.instance):
-            del self.fields["id_number"]
-            del self.fields["phone"]
+        if self.instance.pk and not can(user, Action.VIEW_PERSONAL, self.instance):
+            for name in ("id_number", "phone", "email", "wecom_id", "dingtalk_id"):
+                del self.fields[name]
         else:
             self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
     def clean_id_number(self) -> str | None:
         value = normalize_digits(self.cleaned_data.get("id_number") or "").upper()
         return value or None
+
+    def clean_employee_number(self) -> str | None:
+        return (self.cleaned_data.get("employee_number") or "").strip() or None
 
     def clean_phone(self) -> str:
         return normalize_digits(self.cleaned_data.get("phone") or "").replace(" ", "")
@@ -63,3 +71,43 @@ class MemberForm(forms.ModelForm):
                 self.add_error(field if field in self.fields else None, errors)
         else:
             self.add_error(None, error)
+
+
+class MemberCreateForm(MemberForm):
+    """A new member: the branch (where the user may change the roster) and the first day there."""
+
+    branch = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("所在支部"))
+    since = forms.DateField(
+        label=_("编入本支部日期"),
+        required=False,
+        widget=DATE,
+        help_text=_("不填则为入党日期"),
+    )
+
+    field_order = ["branch", "since"]
+
+    def __init__(self, *args, user, branch: Organization | None = None, **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        branches = member_create_branches(user=user)
+        self.fields["branch"].queryset = branches
+        if branch is None:
+            only = list(branches[:2])
+            branch = only[0] if len(only) == 1 else None  # a secretary's one branch
+        if branch is not None:
+            self.fields["branch"].initial = branch.pk
+        # Party groups of every branch the user may change; the service checks the pairing.
+        self.fields["party_group"].queryset = visible_to(
+            user, Action.CHANGE, Organization.objects.filter(kind=OrgKind.PARTY_GROUP)
+        ).order_by("path")
+        self.fields["id_number"].required = True
+        self.order_fields(["branch", "since", *self.Meta.fields])
+
+
+class MemberConvertForm(forms.Form):
+    on = forms.DateField(label=_("转正日期"), widget=DATE)
+
+
+class MemberEndForm(forms.Form):
+    reason = forms.ChoiceField(label=_("减少原因"), choices=MembershipEnd.choices)
+    on = forms.DateField(label=_("减少日期"), widget=DATE, help_text=_("不再在册的第一天"))
+    note = forms.CharField(label=_("说明"), max_length=150, required=False)

@@ -53,6 +53,12 @@ class Member(TimeStampedModel):
         validators=[validate_id_number],
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True, default="")
+    # 工号: how a unified identity platform may know the member (single sign-on links by it).
+    employee_number = models.CharField(_("工号"), max_length=32, unique=True, null=True, blank=True)
+    # Where personal reminders can reach the member outside the site (notify channels read them).
+    email = models.EmailField(_("电子邮箱"), blank=True, default="")
+    wecom_id = models.CharField(_("企业微信账号"), max_length=64, blank=True, default="")
+    dingtalk_id = models.CharField(_("钉钉账号"), max_length=64, blank=True, default="")
     education = models.CharField(
         _("学历"), max_length=20, choices=Education.choices, blank=True, default=""
     )
@@ -90,6 +96,11 @@ class Member(TimeStampedModel):
         related_name="member",
     )
     is_active = models.BooleanField(_("在册"), default=True)
+    # Set by members.services.member_end; the tenure closed the day before keeps the history.
+    end_reason = models.CharField(
+        _("减少原因"), max_length=24, choices=MembershipEnd.choices, blank=True, default=""
+    )
+    ended_on = models.DateField(_("减少日期"), null=True, blank=True)
 
     scope_path = "branch__path"
     scope_owner = "pk"

@@ -25,11 +25,30 @@ def tenures_on(branch_ids: Iterable[int], day: date) -> QuerySet[BranchTenure]:
     )
 
 
+CONTACT_FIELDS = ("email", "wecom_id", "dingtalk_id")
+CONTACT_MASK = "***"
+
+
 def personal_fields(user, member: Member) -> dict[str, str]:
-    """ID number and phone as this viewer may see them: in full or masked."""
+    """ID number, phone and messaging ids as this viewer may see them: in full or masked."""
     if can(user, Action.VIEW_PERSONAL, member):
-        return {"id_number": member.id_number or "", "phone": member.phone or ""}
-    return {"id_number": mask_id_number(member.id_number), "phone": mask_phone(member.phone)}
+        return {
+            "id_number": member.id_number or "",
+            "phone": member.phone or "",
+            **{f: getattr(member, f) for f in CONTACT_FIELDS},
+        }
+    return {
+        "id_number": mask_id_number(member.id_number),
+        "phone": mask_phone(member.phone),
+        **{f: CONTACT_MASK if getattr(member, f) else "" for f in CONTACT_FIELDS},
+    }
+
+
+def member_create_branches(*, user) -> QuerySet[Organization]:
+    """Branches where this user may put a new member (CHANGE scope)."""
+    return visible_to(
+        user, Action.CHANGE, Organization.objects.filter(kind=OrgKind.BRANCH, is_active=True)
+    ).order_by("path")
 
 
 _ROLE_ORDER = {role: i for i, role in enumerate(CommitteeRole.values)}
@@ -102,3 +121,28 @@ def member_filter_branches(*, user, limit: int = 300) -> list[Organization]:
         .only("pk", "name", "path")[: limit + 1]
     )
     return [] if len(rows) > limit else rows
+
+
+def account_orgs(*, user, limit: int = 300) -> list[Organization]:
+    """Organizations whose roster this user may give accounts to (a branch or a whole subtree)."""
+    return list(
+        visible_to(
+            user,
+            Action.CHANGE,
+            Organization.objects.filter(is_active=True).exclude(kind=OrgKind.PARTY_GROUP),
+        )
+        .order_by("path")
+        .only("pk", "name", "path", "depth", "kind")[:limit]
+    )
+
+
+def account_roster(*, user, org: Organization) -> QuerySet[Member]:
+    """Active members of `org`'s subtree the user may change, with their accounts (one query)."""
+    from zhibu.orgs.models import subtree_q
+
+    return (
+        visible_to(user, Action.CHANGE, Member.objects.filter(subtree_q(org.path, "branch__path")))
+        .filter(is_active=True)
+        .select_related("branch", "user")
+        .order_by("branch__path", "name", "pk")
+    )

@@ -15,7 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from zhibu.members.models import BranchTenure, CommitteePosition, Member, MembershipEnd
+from zhibu.members.models import (
+    BranchTenure,
+    CommitteePosition,
+    Member,
+    MembershipEnd,
+    MemberStatus,
+)
+from zhibu.members.validators import birth_date_from_id, id_number_error, member_problems
 from zhibu.orglife import services as orglife_services
 from zhibu.orgs.models import Organization, OrgKind
 from zhibu.orgs.permissions import Action, require
@@ -37,6 +44,9 @@ def member_create(
     party_group = fields.get("party_group")
     _check_placement(branch, party_group)
     member = Member(branch=branch, **fields)
+    if member.birth_date is None and member.id_number and not id_number_error(member.id_number):
+        member.birth_date = birth_date_from_id(member.id_number)
+    _check_record(member)
     member.full_clean()
     member.save()
     BranchTenure.objects.create(
@@ -48,6 +58,13 @@ def member_create(
     return member
 
 
+def _check_record(member: Member, *, changed: set[str] | None = None) -> None:
+    """The roster record's cross-field rules, shared with the roster import (validators)."""
+    problems = member_problems(member, today=timezone.localdate(), changed=changed)
+    if problems:
+        raise ValidationError(problems)
+
+
 @transaction.atomic
 def member_update(*, actor=None, member: Member, **fields) -> Member:
     """Change roster fields; moving to another branch goes through member_transfer."""
@@ -57,10 +74,12 @@ def member_update(*, actor=None, member: Member, **fields) -> Member:
         raise ValidationError({"branch": "调动支部请使用“组织关系转接”"})
     fields.pop("branch", None)
     was_active = member.is_active
+    changed = {name for name, value in fields.items() if getattr(member, name) != value}
     for name, value in fields.items():
         setattr(member, name, value)
     if "party_group" in fields:
         _check_placement(member.branch, member.party_group)
+    _check_record(member, changed=changed)
     member.full_clean()
     member.save()
     if "party_group" in fields:
@@ -151,16 +170,46 @@ def member_end(*, actor=None, member: Member, on: date, reason: str, note: str =
         current.full_clean()
         current.save(update_fields=["end", "note"])
     member.is_active = False
-    member.save(update_fields=["is_active", "updated_at"])
+    member.end_reason = reason
+    member.ended_on = on
+    member.save(update_fields=["is_active", "end_reason", "ended_on", "updated_at"])
     CommitteePosition.objects.filter(member=member, end__isnull=True, start__lt=on).update(
         end=on - timedelta(days=1)
     )
+    if member.user_id is not None:  # whoever leaves the roster can no longer log in
+        type(member.user).objects.filter(pk=member.user_id).update(is_active=False)
     orglife_services.due_lists_follow(
         actor=actor,
         member_ids=[member.pk],
         since=on,
         reason=ENDED.format(reason=label, day=on),
     )
+    return member
+
+
+NOT_PROBATIONARY = gettext_lazy("{name}已是正式党员，无需转正")
+CONVERSION_BEFORE_JOIN = gettext_lazy("转正日期不能早于入党日期 {day}")
+CONVERSION_IN_FUTURE = gettext_lazy("转正日期不能晚于今天")
+
+
+@transaction.atomic
+def member_convert(*, actor=None, member: Member, on: date) -> Member:
+    """转正: a probationary member becomes a full member from day `on` (the assembly's vote
+    approved by the upper committee)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if actor is not None:
+        require(actor, Action.CHANGE, member)
+    if not member.is_active:
+        raise ValidationError({"member": NOT_ON_ROSTER.format(name=member.name)})
+    if member.status != MemberStatus.PROBATIONARY:
+        raise ValidationError({"member": NOT_PROBATIONARY.format(name=member.name)})
+    if on < member.join_date:
+        raise ValidationError({"on": CONVERSION_BEFORE_JOIN.format(day=member.join_date)})
+    if on > timezone.localdate():
+        raise ValidationError({"on": CONVERSION_IN_FUTURE})
+    member.status = MemberStatus.FULL
+    member.full_member_date = on
+    member.save(update_fields=["status", "full_member_date", "updated_at"])
     return member
 
 

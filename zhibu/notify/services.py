@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from zhibu.accounts.models import User
@@ -112,8 +112,12 @@ def notices_publish(drafts: list[Draft], *, now: datetime | None = None) -> int:
 def _deliveries_for(notices: list[Notice], now: datetime) -> list[Delivery]:
     user_ids = {n.recipient_id for n in notices if n.recipient_id}
     org_ids = {n.org_id for n in notices if n.recipient_id is None}
+    # The account's own address, or else the one on the member's roster record.
     users = {
-        u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True).exclude(email="")
+        u.pk: u
+        for u in User.objects.filter(pk__in=user_ids, is_active=True)
+        .annotate(roster_email=F("member__email"))
+        .exclude(Q(email="") & (Q(roster_email="") | Q(roster_email__isnull=True)))
     }
     prefs = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
     endpoints: dict[int, list[WebhookEndpoint]] = {}
@@ -133,7 +137,7 @@ def _deliveries_for(notices: list[Notice], now: datetime) -> list[Delivery]:
                 Delivery(
                     notice=notice,
                     channel=Channel.EMAIL,
-                    target=user.email,
+                    target=user.email or user.roster_email,
                     next_attempt_at=quiet_until(now, start, end),
                 )
             )

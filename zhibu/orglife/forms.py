@@ -185,6 +185,25 @@ class LeaveRequestForm(forms.Form):
     )
 
 
+class LeaveFileForm(forms.Form):
+    """A secretary files leave for a due attendee who asked by phone or in person."""
+
+    member = forms.TypedChoiceField(label=_("请假党员"), coerce=int)
+    reason = forms.CharField(label=_("请假事由"), max_length=500)
+    requested_at = forms.DateTimeField(
+        label=_("党员提出请假的时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    approve = forms.BooleanField(label=_("同时批准"), required=False, initial=True)
+
+    def __init__(self, *args, attendances, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [
+            (a.member_id, a.member.name) for a in attendances if a.signed_in_at is None
+        ]
+
+
 class LeaveDecideForm(forms.Form):
     approve = forms.TypedChoiceField(
         choices=[("1", _("批准")), ("0", _("不批准"))], coerce=lambda v: v == "1"

@@ -216,6 +216,15 @@ class LeaveRequest(TimeStampedModel):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=500, blank=True, default="")
+    # A secretary filing for a member without a smartphone; requested_at is when the member asked.
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代为登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     scope_path = "meeting__org__path"
     scope_owner = "member"
@@ -267,6 +276,15 @@ class Makeup(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    # The committee member who entered the make-up for the member (no smartphone), if any.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代为登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     scope_path = "attendance__meeting__org__path"
     scope_owner = "member"

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from zhibu.core import periods
+from zhibu.members.models import Member
 from zhibu.orglife.models import (
     Attendance,
     LeaveRequest,
@@ -186,4 +187,23 @@ def org_calendar(*, user, org: Organization, month: periods.Period | str) -> Que
         .filter(subtree_q(org.path, "org__path"))
         .filter(planned_start__gte=month.start, planned_start__lt=month.end)
         .order_by("planned_start", "pk")
+    )
+
+
+def member_history(*, user, member: Member, limit: int = 200) -> list[Attendance]:
+    """The member's meetings with outcome, leave and make-up, latest first, as far as the user
+    may see personal records (the member, the branch committee, administrators). One query."""
+    q = scope_q(user, Action.VIEW_PERSONAL, Attendance) | scope_q(
+        user, Action.MANAGE_ORGLIFE, Attendance
+    )
+    return list(
+        _with_leave(Attendance.objects.filter(q, member=member))
+        .select_related(
+            "meeting__org",
+            "makeup",
+            "makeup__confirmed_by",
+            "makeup__recorded_by",
+            "leave_request__filed_by",
+        )
+        .order_by("-meeting__planned_start", "-pk")[:limit]
     )

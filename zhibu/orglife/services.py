@@ -697,6 +697,65 @@ def leave_request(
     return leave
 
 
+def leave_file_for(
+    *,
+    actor,
+    meeting: Meeting,
+    member: Member,
+    reason: str,
+    requested_at: datetime,
+    approve: bool = False,
+    now: datetime | None = None,
+) -> LeaveRequest:
+    """The secretary files leave for a member without a smartphone (a call, a word in person).
+
+    The request is marked as filed by the secretary and carries the time the member asked; if
+    the secretary approves it at once, the usual rule holds: it excuses only when the approval
+    (now) comes before the meeting starts.
+    """
+    now = _now(now)
+    requested_at = _aware(requested_at)
+    reason = _text_required(reason, "reason", "请填写请假事由")
+    with transaction.atomic():
+        meeting = Meeting.objects.select_related("org").get(pk=meeting.pk)
+        _require(
+            actor,
+            Action.APPROVE_LEAVE,
+            meeting,
+            "只有支部书记、副书记（党小组会由党小组长）可以代党员请假",
+        )
+        _check_open(meeting)
+        own = _own_member(actor)
+        if approve and own is not None and own.pk == member.pk:
+            raise PermissionDenied("不能审批自己的请假申请，请由其他有审批权的同志审批")
+        attendance = Attendance.objects.filter(meeting=meeting, member=member).first()
+        if attendance is None:
+            raise ValidationError(
+                {"member": f"{member.name}不在本次会议的应到人员名单中，无需请假"}
+            )
+        if attendance.signed_in_at is not None:
+            raise ValidationError({"member": f"{member.name}已签到，不能再请假"})
+        if requested_at > now:
+            raise ValidationError({"requested_at": "党员提出请假的时间不能晚于现在"})
+        leave = (
+            LeaveRequest.objects.select_for_update().filter(meeting=meeting, member=member).first()
+        )
+        if leave is not None and leave.status != LeaveStatus.REJECTED:
+            raise ValidationError({"member": f"{member.name}已有本次会议的请假申请"})
+        if leave is None:
+            leave = LeaveRequest(meeting=meeting, member=member)
+        leave.reason = reason
+        leave.requested_at = requested_at
+        leave.filed_by = actor
+        leave.status = LeaveStatus.APPROVED if approve else LeaveStatus.PENDING
+        leave.decided_by = actor if approve else None
+        leave.decided_at = now if approve else None
+        leave.decision_note = ""
+        leave.full_clean(validate_constraints=False)
+        leave.save()
+    return leave
+
+
 def leave_decide(
     *,
     actor,
@@ -1213,6 +1272,8 @@ def makeup_complete(
             makeup.method = method
             makeup.reflection = (reflection or "").strip()
             makeup.later_meeting = later_meeting if method == MakeupMethod.LATER_SESSION else None
+            if makeup.submitted_at is None:  # entered by the committee member for the member
+                makeup.recorded_by = actor
             makeup.submitted_at = makeup.submitted_at or now
         elif makeup.submitted_at is None:
             raise ValidationError({"makeup": "党员尚未提交补课内容；可在此注明补课方式后直接确认"})

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhibu.core import periods
+from zhibu.members.models import Member
 from zhibu.orglife import selectors, services
 from zhibu.orglife import signin as signin_rules
 from zhibu.orglife.forms import (
@@ -35,6 +36,7 @@ from zhibu.orglife.forms import (
     CancelForm,
     DiscussionForm,
     LeaveDecideForm,
+    LeaveFileForm,
     LeaveRequestForm,
     MakeupSubmitForm,
     MeetingForm,
@@ -824,3 +826,45 @@ def makeup_complete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已确认 %(name)s 补课完成") % {"name": makeup.member.name})
     return redirect(_next_or(request, reverse("orglife:makeups")))
+
+
+# --------------------------------------------------------------------------- acting for members
+
+
+@login_required
+def leave_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The secretary files leave for a member who asked by phone or in person (no smartphone).
+    Only those who may approve leave for the meeting see the page; for others it is 404."""
+    meeting = selectors.meeting_get(user=request.user, pk=pk, action=Action.APPROVE_LEAVE)
+    attendances = list(selectors.meeting_attendance(meeting=meeting))
+    initial = {"requested_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = LeaveFileForm(request.POST or None, attendances=attendances, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        member = next(a.member for a in attendances if a.member_id == data["member"])
+        try:
+            services.leave_file_for(
+                actor=request.user,
+                meeting=meeting,
+                member=member,
+                reason=data["reason"],
+                requested_at=data["requested_at"],
+                approve=data["approve"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已代 %(name)s 登记请假") % {"name": member.name})
+            return redirect(reverse("orglife:meeting", args=[meeting.pk]) + "#attendance")
+    return render(request, "orglife/leave_file.html", {"meeting": meeting, "form": form})
+
+
+@login_required
+def member_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member's organizational life: outcomes, leave (and who filed it), make-ups (and who
+    entered them). Needs VIEW over the member; rows follow the personal-record scope."""
+    member = get_or_404(request.user, Action.VIEW, Member.objects.select_related("branch"), pk=pk)
+    rows = selectors.member_history(user=request.user, member=member)
+    return render(request, "orglife/member_history.html", {"member": member, "rows": rows})

@@ -133,6 +133,15 @@ class Grant(TimeStampedModel):
         help_text=_("思想汇报只对本人、支部书记和培养联系人可见，除非授权明确包含"),
     )
 
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授权人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
     scope_path = "org__path"
 
     class Meta:

@@ -9,7 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from zhibu.orgs.filtersets import OrganizationFilterSet
-from zhibu.orgs.models import Organization, ParameterChange
+from zhibu.orgs.models import Grant, Organization, OrgKind, ParameterChange, subtree_q
 from zhibu.orgs.parameters import PARAMETERS, Resolved, resolve, resolve_many
 from zhibu.orgs.permissions import Action, scope_paths, visible_to
 
@@ -166,3 +166,24 @@ def org_search(*, user, data, limit: int = 50) -> tuple[OrganizationFilterSet, l
     filterset = OrganizationFilterSet(data, queryset=org_list(user=user))
     rows = list(_with_counts(filterset.qs).order_by("path")[:limit]) if filterset.is_valid() else []
     return filterset, rows
+
+
+def grant_list(*, user, org: Organization | None = None) -> QuerySet[Grant]:
+    """Grants over subtrees where the user may manage grants: who, where, by whom, since when."""
+    queryset = visible_to(
+        user, Action.MANAGE_GRANTS, Grant.objects.select_related("user", "org", "granted_by")
+    )
+    if org is not None:
+        queryset = queryset.filter(subtree_q(org.path, "org__path"))
+    return queryset.order_by("org__path", "role", "user__username")
+
+
+def grant_orgs(*, user, limit: int = 300) -> list[Organization]:
+    """Organizations over which the user may grant rights (for the grant form)."""
+    return list(
+        visible_to(
+            user,
+            Action.MANAGE_GRANTS,
+            Organization.objects.filter(is_active=True).exclude(kind=OrgKind.PARTY_GROUP),
+        ).order_by("path")[:limit]
+    )

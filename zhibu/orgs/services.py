@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy
 
 from zhibu.orgs.models import (
     Grant,
@@ -171,10 +172,13 @@ def grant_create(
     if Grant.objects.filter(user=user, org=org, role=role).exists():
         label = GrantRole(role).label if role in GrantRole.values else role
         raise ValidationError({"role": f"{user}在“{org.name}”已有“{label}”授权"})
-    grant = Grant(user=user, org=org, role=role, personal_data=personal_data)
+    grant = Grant(user=user, org=org, role=role, personal_data=personal_data, granted_by=actor)
     grant.full_clean(validate_constraints=False)
     grant.save()
     return grant
+
+
+OWN_GRANT = gettext_lazy("不能撤销自己的授权，请由上级组织的管理员撤销")
 
 
 @transaction.atomic
@@ -182,4 +186,6 @@ def grant_delete(*, actor=None, grant: Grant) -> None:
     """Withdraw a grant; the actor needs MANAGE_GRANTS over the grant's organization."""
     if actor is not None:
         require(actor, Action.MANAGE_GRANTS, grant.org)
+        if grant.user_id == actor.pk:  # nobody locks themselves out by a slip of the finger
+            raise ValidationError({"grant": OWN_GRANT})
     grant.delete()

@@ -14,11 +14,12 @@ from rest_framework.validators import UniqueValidator
 from zhibu.core.api import ScopedRelatedField
 from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
 from zhibu.members.models import CommitteePosition, Member, MembershipEnd
-from zhibu.members.selectors import personal_fields
+from zhibu.members.selectors import CONTACT_FIELDS, CONTACT_MASK, personal_fields
 from zhibu.members.validators import validate_id_number
 from zhibu.orgs.models import Organization
 
 PERSONAL_HELP = _("无权查看完整信息时脱敏显示（如 110***********1234）")
+CONTACT_HELP = _("用于发送个人提醒；无权查看完整信息时显示为 ***")
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -47,6 +48,10 @@ class MemberSerializer(serializers.ModelSerializer):
             "birth_date",
             "id_number",
             "phone",
+            "employee_number",
+            "email",
+            "wecom_id",
+            "dingtalk_id",
             "education",
             "join_date",
             "status",
@@ -59,11 +64,13 @@ class MemberSerializer(serializers.ModelSerializer):
             "party_group_name",
             "user",
             "is_active",
+            "end_reason",
+            "ended_on",
             "since",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["user", "created_at", "updated_at"]
+        read_only_fields = ["user", "end_reason", "ended_on", "created_at", "updated_at"]
         extra_kwargs = {
             "id_number": {
                 "help_text": PERSONAL_HELP,
@@ -76,6 +83,9 @@ class MemberSerializer(serializers.ModelSerializer):
                 ],
             },
             "phone": {"help_text": PERSONAL_HELP},
+            "email": {"help_text": CONTACT_HELP},
+            "wecom_id": {"help_text": CONTACT_HELP},
+            "dingtalk_id": {"help_text": CONTACT_HELP},
         }
 
     def to_internal_value(self, data: Any) -> dict:
@@ -94,6 +104,9 @@ class MemberSerializer(serializers.ModelSerializer):
                     data[field] = None
                 else:
                     data[field] = value
+            for field in CONTACT_FIELDS:  # the mask sent back unchanged means "keep"
+                if data.get(field) == CONTACT_MASK and self.instance is not None:
+                    del data[field]
         return super().to_internal_value(data)
 
     def to_representation(self, instance: Member) -> dict:
@@ -104,6 +117,8 @@ class MemberSerializer(serializers.ModelSerializer):
         else:
             ret["id_number"] = mask_id_number(instance.id_number)
             ret["phone"] = mask_phone(instance.phone)
+            for field in CONTACT_FIELDS:
+                ret[field] = CONTACT_MASK if getattr(instance, field) else ""
         return ret
 
 
@@ -120,6 +135,31 @@ class MemberEndSerializer(serializers.Serializer):
     on = serializers.DateField(label=_("减少日期"), help_text=_("不再在册的第一天"))
     reason = serializers.ChoiceField(choices=MembershipEnd.choices, label=_("减少原因"))
     note = serializers.CharField(max_length=150, required=False, default="", label=_("说明"))
+
+
+class MemberConvertSerializer(serializers.Serializer):
+    on = serializers.DateField(label=_("转正日期"))
+
+
+class AccountsCreateSerializer(serializers.Serializer):
+    org = ScopedRelatedField(queryset=Organization.objects.all(), label=_("组织（含下级）"))
+
+
+class SlipSerializer(serializers.Serializer):
+    """One account slip: shown once, the password is not stored in the clear anywhere."""
+
+    name = serializers.CharField()
+    branch = serializers.CharField()
+    username = serializers.CharField()
+    password = serializers.CharField(help_text=_("初始密码，首次登录须修改"))
+
+
+class AccountBatchSerializer(serializers.Serializer):
+    slips = SlipSerializer(many=True)
+    skipped = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("未创建账号的党员及原因"),
+    )
 
 
 class CommitteePositionSerializer(serializers.ModelSerializer):

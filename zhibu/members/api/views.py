@@ -13,18 +13,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from zhibu.core.api import API_AUTHENTICATION, ScopedViewSetMixin
+from zhibu.members.account_services import account_password_reset, accounts_create
 from zhibu.members.api.filtersets import CommitteePositionFilterSet
 from zhibu.members.api.serializers import (
+    AccountBatchSerializer,
+    AccountsCreateSerializer,
     CommitteePositionSerializer,
+    MemberConvertSerializer,
     MemberEndSerializer,
     MemberSerializer,
     MemberTransferSerializer,
     MeSerializer,
     PositionEndSerializer,
+    SlipSerializer,
 )
 from zhibu.members.filtersets import MemberFilterSet
 from zhibu.members.models import CommitteePosition, CommitteeRole, Member
 from zhibu.members.services import (
+    member_convert,
     member_create,
     member_end,
     member_transfer,
@@ -85,6 +91,34 @@ class MemberViewSet(
         member = member_end(actor=request.user, member=member, **data.validated_data)
         member = Member.objects.select_related("branch", "party_group").get(pk=member.pk)
         return Response(self.get_serializer(member).data)
+
+    @extend_schema(request=MemberConvertSerializer, responses=MemberSerializer)
+    @action(detail=True, methods=["post"])
+    def convert(self, request: Request, pk: str | None = None) -> Response:
+        """转正: a probationary member becomes a full member from a date."""
+        member = self.get_object()
+        data = MemberConvertSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_convert(actor=request.user, member=member, **data.validated_data)
+        member = Member.objects.select_related("branch", "party_group").get(pk=member.pk)
+        return Response(self.get_serializer(member).data)
+
+    @extend_schema(request=None, responses=SlipSerializer)
+    @action(detail=True, methods=["post"], url_path="password-reset")
+    def password_reset(self, request: Request, pk: str | None = None) -> Response:
+        """A new one-time password for the member's account (CHANGE over the member)."""
+        slip = account_password_reset(actor=request.user, member=self.get_object())
+        return Response(SlipSerializer(slip.as_dict()).data)
+
+    @extend_schema(request=AccountsCreateSerializer, responses={201: AccountBatchSerializer})
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def accounts(self, request: Request) -> Response:
+        """Create login accounts (username = phone) for the roster of an organization's subtree."""
+        data = AccountsCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        batch = accounts_create(actor=request.user, org=data.validated_data["org"])
+        body = {"slips": [s.as_dict() for s in batch.slips], "skipped": batch.skipped}
+        return Response(AccountBatchSerializer(body).data, status=201)
 
 
 class CommitteePositionViewSet(

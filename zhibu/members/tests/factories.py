@@ -4,7 +4,7 @@ import factory
 
 from zhibu.members import services
 from zhibu.members.models import Member
-from zhibu.members.validators import id_check_digit
+from zhibu.members.validators import birth_date_from_id, gender_from_id, id_check_digit
 from zhibu.orgs.tests.factories import OrganizationFactory
 
 
@@ -20,12 +20,20 @@ class MemberFactory(factory.Factory):
         model = Member
 
     name = factory.Sequence(lambda n: f"党员{n}")
-    gender = "male"
-    birth_date = date(1980, 1, 1)
     id_number = factory.Sequence(lambda n: make_id_number(n, date(1970 + n // 1000 % 40, 1, 1)))
+    # Birth date and gender as the ID number says, or member_create refuses the record.
+    gender = factory.LazyAttribute(lambda o: gender_from_id(o.id_number) if o.id_number else "male")
+    birth_date = factory.LazyAttribute(
+        lambda o: birth_date_from_id(o.id_number) if o.id_number else date(1980, 1, 1)
+    )
     phone = factory.Sequence(lambda n: f"139{n:08d}")
     join_date = date(2010, 7, 1)
     status = "full_member"
+    full_member_date = factory.LazyAttribute(
+        lambda o: (
+            o.join_date.replace(year=o.join_date.year + 1) if o.status == "full_member" else None
+        )
+    )
     branch = factory.SubFactory(OrganizationFactory)
 
     @classmethod

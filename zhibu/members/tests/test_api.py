@@ -37,8 +37,9 @@ def new_member(world, **overrides) -> dict:
         "name": "周新人",
         "gender": "female",
         "join_date": "2021-07-01",
+        "full_member_date": "2022-07-01",
         "branch": world.branch.pk,
-        "id_number": make_id_number(901, date(1990, 5, 6)),
+        "id_number": make_id_number(902, date(1990, 5, 6)),
         "phone": "13700000009",
     }
     data.update(overrides)
@@ -146,7 +147,7 @@ def test_secretary_creates_member_in_own_branch_with_tenure(world):
     body = response.json()
     assert body["branch_name"] == "第一党支部"
     assert body["party_group_name"] == "第一党小组"
-    assert body["id_number"] == make_id_number(901, date(1990, 5, 6))  # secretary: unmasked
+    assert body["id_number"] == make_id_number(902, date(1990, 5, 6))  # secretary: unmasked
     member = Member.objects.get(pk=body["id"])
     tenure = BranchTenure.objects.get(member=member)
     assert (tenure.branch_id, tenure.start) == (world.branch.pk, date(2022, 3, 1))
@@ -161,8 +162,8 @@ def test_secretary_cannot_create_into_sibling_branch(world):
 
 def test_bad_input_gives_chinese_field_errors_and_writes_nothing(world):
     client = client_for(world.secretary)
-    bad_id = make_id_number(901, date(1990, 5, 6))[:17] + "0"
-    if bad_id == make_id_number(901, date(1990, 5, 6)):
+    bad_id = make_id_number(902, date(1990, 5, 6))[:17] + "0"
+    if bad_id == make_id_number(902, date(1990, 5, 6)):
         bad_id = bad_id[:17] + "1"
     response = client.post(MEMBERS, new_member(world, id_number=bad_id), format="json")
     assert response.status_code == 400

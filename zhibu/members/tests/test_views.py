@@ -181,7 +181,7 @@ def form_data(member, **changes):
         "education": member.education,
         "status": member.status,
         "join_date": member.join_date.isoformat(),
-        "full_member_date": "",
+        "full_member_date": member.full_member_date.isoformat() if member.full_member_date else "",
         "party_group": member.party_group_id or "",
     }
     data.update(changes)

@@ -207,3 +207,18 @@ def test_probation_reminder_lead_is_the_branch_parameter(world):
     reminded = Notice.objects.filter(reason=Reason.PROBATION_ENDING)
     assert not reminded.filter(recipient=world.member_user).exists()
     assert reminded.filter(recipient=world.sibling_secretary).exists()  # sibling keeps 30
+
+
+def test_email_falls_back_to_the_roster_address(world):
+    from zhibu.members.models import Member
+
+    Member.objects.filter(pk=world.member.pk).update(email="li-roster@example.org")
+    type(world.secretary).objects.filter(pk=world.secretary.pk).update(email="zhang@example.org")
+    Member.objects.filter(pk=world.secretary_member.pk).update(email="zhang-roster@example.org")
+    meeting(world.branch, NOW + timedelta(days=3), attendees=[world.member, world.secretary_member])
+    run_planners()
+    emails = Delivery.objects.filter(channel="email")
+    assert sorted(emails.values_list("target", flat=True)) == [
+        "li-roster@example.org",  # no address on the account: the roster's
+        "zhang@example.org",  # the account's own address wins
+    ]

@@ -344,15 +344,27 @@ class LeaveRequestSerializer(serializers.ModelSerializer):
             "decided_at",
             "decision_note",
             "excuses",
+            "filed_by",
         ]
         read_only_fields = [
             "member",
+            "filed_by",
             "requested_at",
             "status",
             "decided_at",
             "decision_note",
         ]
         extra_kwargs = {"reason": {"allow_blank": True}}
+
+
+class LeaveFileSerializer(serializers.Serializer):
+    """A secretary files leave for a member without a smartphone."""
+
+    meeting = VisibleMeetingField(label=_("会议"))
+    member = ScopedRelatedField(queryset=Member.objects.all(), label=_("请假党员"))
+    reason = serializers.CharField(max_length=500, label=_("请假事由"))
+    requested_at = serializers.DateTimeField(label=_("党员提出请假的时间"))
+    approve = serializers.BooleanField(default=False, label=_("同时批准"))
 
 
 class LeaveDecideSerializer(serializers.Serializer):
@@ -384,6 +396,7 @@ class MakeupSerializer(serializers.ModelSerializer):
             "later_meeting",
             "submitted_at",
             "confirmed_at",
+            "recorded_by",
             "is_done",
         ]
         read_only_fields = fields

@@ -35,6 +35,7 @@ from zhibu.orglife.api.serializers import (
     CancelSerializer,
     DiscussionSerializer,
     LeaveDecideSerializer,
+    LeaveFileSerializer,
     LeaveRequestSerializer,
     MakeupCompleteSerializer,
     MakeupSerializer,
@@ -301,6 +302,19 @@ class LeaveRequestViewSet(
         data = serializer.validated_data
         serializer.instance = services.leave_request(
             actor=self.request.user, meeting=data["meeting"], reason=data.get("reason", "")
+        )
+
+    @extend_schema(
+        summary="代党员请假（书记为没有智能手机的党员登记）",
+        request=LeaveFileSerializer,
+        responses={201: LeaveRequestSerializer},
+    )
+    @action(detail=False, methods=["post"], filterset_class=None)
+    def file(self, request: Request) -> Response:
+        data = _input(LeaveFileSerializer, request, self)
+        leave = services.leave_file_for(actor=request.user, **data)
+        return Response(
+            LeaveRequestSerializer(self.get_queryset().get(pk=leave.pk)).data, status=201
         )
 
     @extend_schema(summary="待我审批的请假", responses=LeaveRequestSerializer(many=True))

@@ -89,6 +89,9 @@ class GrantSerializer(serializers.ModelSerializer):
     )
     org_name = serializers.CharField(source="org.name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
+    granted_by = serializers.CharField(
+        source="granted_by.username", read_only=True, allow_null=True, label=_("授权人")
+    )
 
     class Meta:
         model = Grant
@@ -102,6 +105,7 @@ class GrantSerializer(serializers.ModelSerializer):
             "role",
             "role_display",
             "personal_data",
+            "granted_by",
             "created_at",
         ]
         read_only_fields = ["created_at"]

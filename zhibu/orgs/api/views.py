@@ -84,7 +84,9 @@ class GrantViewSet(
     Every account also sees its own grants (read-only unless it may manage them).
     """
 
-    queryset = Grant.objects.select_related("user", "org").order_by("org__path", "role", "pk")
+    queryset = Grant.objects.select_related("user", "org", "granted_by").order_by(
+        "org__path", "role", "pk"
+    )
     serializer_class = GrantSerializer
     scope_action = Action.MANAGE_GRANTS
     filterset_class = GrantFilterSet

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         if result.ignored_columns:
             ignored = "、".join(result.ignored_columns)
             self.stderr.write(f"以下列未识别，已忽略：{ignored}")
+        for warning in result.warnings:
+            self.stderr.write(f"请核对：第 {warning.row} 行 | {warning.column} | {warning.message}")
         if result.ok:
             self.stdout.write(result.summary())
             if result.transferred:
