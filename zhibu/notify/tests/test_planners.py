@@ -209,6 +209,7 @@ def test_probation_reminder_lead_is_the_branch_parameter(world):
     assert reminded.filter(recipient=world.sibling_secretary).exists()  # sibling keeps 30
 
 
+@time_machine.travel(NOW, tick=False)
 def test_email_falls_back_to_the_roster_address(world):
     from zhibu.members.models import Member
 
