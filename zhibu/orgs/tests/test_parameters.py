@@ -257,7 +257,7 @@ def test_page_section_shows_labels_values_and_origin(client, world):
     assert "10 天" in text and "本组织设置" in text
     assert "60 分钟" in text and "沿用县直机关工委的设置" in text and "会场偏远" in text
     assert "默认值，依据本单位规定《" in text
-    assert "修改" not in text  # a plain member reads only
+    assert reverse("orgs:parameter_set", args=[world.branch.pk]) not in html  # reads only
 
 
 def test_page_form_sets_through_the_service(client, world):
