@@ -235,7 +235,7 @@ def _record_parts(meeting: Meeting) -> dict[str, list]:
         "decisions": list(meeting.decisions.order_by("pk")),
         "discussion": list(meeting.discussion.select_related("speaker").order_by("pk")),
         "attachments": list(meeting.attachments.order_by("pk")),
-        "amendments": list(meeting.amendments.select_related("by")),
+        "amendments": selectors.amendment_history(meeting=meeting),
     }
 
 

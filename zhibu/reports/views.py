@@ -346,6 +346,11 @@ def review_detail(request, pk: int):
             messages.success(request, _("已提交"))
             return redirect("reports:review", review.pk)
     outcomes = list(review.outcomes.select_related("member").order_by("member__name"))
+    if manage:
+        tally = services.vote_tally(review)
+        for o in outcomes:  # the peer votes as (等次, votes) in the grades' order, never a code
+            votes = tally.get(o.member_id, {})
+            o.votes = [(label, votes[g]) for g, label in Grade.choices if votes.get(g)]
     voted = set()
     if me is not None:
         voted = set(review.votes.filter(voter=me).values_list("subject_id", flat=True))
@@ -357,7 +362,6 @@ def review_detail(request, pk: int):
             "me": me,
             "manage": manage,
             "outcomes": outcomes,
-            "tally": services.vote_tally(review) if manage else {},
             "cap": services.excellent_cap(review),
             "grades": Grade.choices,
             "voted": voted,

@@ -76,3 +76,18 @@ def test_superuser_sees_every_root(client, world):
     client.force_login(world.superuser)
     html = client.get(reverse("core:home")).content.decode()
     assert "县直机关工委" in html and "外县工委" in html
+
+
+def test_error_pages_are_chinese_with_debug_off(client, world, settings, rf):
+    """With DEBUG off people see our own pages, in Chinese, with a way back home."""
+    from django.views.defaults import server_error
+
+    settings.DEBUG = False
+    client.force_login(world.member_user)
+    missing = client.get("/orglife/meetings/999999/")
+    assert missing.status_code == 404
+    body = missing.content.decode()
+    assert "页面不存在" in body and 'href="/"' in body and "Not Found" not in body
+    failed = server_error(rf.get("/"))
+    assert failed.status_code == 500
+    assert "系统出错了" in failed.content.decode() and "Server Error" not in failed.content.decode()

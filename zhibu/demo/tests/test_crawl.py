@@ -10,6 +10,7 @@ stripped) and the cell text of each xlsx download.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from datetime import datetime
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 from openpyxl import load_workbook
@@ -27,6 +29,8 @@ from openpyxl import load_workbook
 from zhibu.accounts.models import User
 from zhibu.compliance.rules import all_rules
 from zhibu.demo.management.commands.demo import wipe_data
+from zhibu.orglife.meeting_types import MEETING_TYPES
+from zhibu.orglife.services import AMENDABLE_FIELDS
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ACCOUNTS = ("admin", "gongwei", "shuji", "dangyuan", "shuji2", "lingdao")
@@ -71,12 +75,32 @@ class _Page(HTMLParser):
 CODE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./@-])")
 
 
+@functools.cache
+def _known_codes() -> frozenset[str]:
+    """Every one-word code of our enums, procedure steps and amendable fields (present, theme,
+    qualified, minutes): a snake_case pattern does not catch them, this list does."""
+    codes: set[str] = set(AMENDABLE_FIELDS)
+    codes.update(s.code for t in MEETING_TYPES.values() for s in t.steps)
+    for model in apps.get_models():
+        if not model.__module__.startswith("zhibu."):
+            continue
+        for f in model._meta.get_fields():
+            for value, _label in getattr(f, "choices", None) or ():
+                if isinstance(value, str):
+                    codes.add(value)
+    return frozenset(c for c in codes if re.fullmatch(r"[a-z]+", c))
+
+
+WORD = re.compile(r"(?<![\w./@:?=&-])[a-z]+(?![\w./@-])")
+
+
 def internal_markers(text: str) -> list[str]:
-    """Every internal marker, rule id or other snake_case code in a text a user reads."""
+    """Every internal marker, rule id or other code (snake_case or one of ours) in a user's text."""
     found = [m for m in MARKERS if m in text]
     rule_ids = [rid for rid in all_rules() if re.search(rf"(?<![\w/-]){rid}(?![\w/-])", text)]
-    codes = sorted(set(CODE.findall(text)) - set(rule_ids))
-    return found + rule_ids + codes
+    codes = set(CODE.findall(text)) - set(rule_ids)
+    codes |= set(WORD.findall(text)) & _known_codes()
+    return found + rule_ids + sorted(codes)
 
 
 def _xlsx_text(content: bytes) -> str:
