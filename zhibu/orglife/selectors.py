@@ -173,17 +173,53 @@ def leave_list(*, user) -> QuerySet[LeaveRequest]:
     )
 
 
-def makeup_list(*, user, overdue_only: bool = False, today: date | None = None) -> QuerySet[Makeup]:
+MAKEUP_STATES = ("open", "overdue", "submitted", "done")
+
+
+def makeup_list(
+    *,
+    user,
+    overdue_only: bool = False,
+    today: date | None = None,
+    state: str | None = None,
+) -> QuerySet[Makeup]:
     """Make-ups the user may see: their own, and those of branches where they may see personal
-    records or run organizational life. Overdue = not confirmed and past the deadline."""
+    records or run organizational life. Overdue = not confirmed and past the deadline.
+
+    `state` narrows and orders the list by what needs action: `open` (not confirmed: overdue
+    first, then the newest deadline), `overdue`, `submitted` (waiting to be confirmed) and
+    `done` (newest confirmation first). Without a state: every row, by deadline."""
+    today = today or timezone.localdate()
+    if overdue_only:
+        state = "overdue"
     q = scope_q(user, Action.VIEW_PERSONAL, Makeup) | scope_q(user, Action.MANAGE_ORGLIFE, Makeup)
     qs = Makeup.objects.filter(q).select_related(
         "attendance__meeting__org", "member", "later_meeting", "confirmed_by"
     )
-    if overdue_only:
-        today = today or timezone.localdate()
-        qs = qs.filter(confirmed_at__isnull=True, due_date__lt=today)
-    return qs.order_by("due_date", "pk")
+    if state is None:
+        return qs.order_by("due_date", "pk")
+    if state == "done":
+        return qs.filter(confirmed_at__isnull=False).order_by("-confirmed_at", "-pk")
+    qs = qs.filter(confirmed_at__isnull=True)
+    if state == "overdue":
+        qs = qs.filter(due_date__lt=today)
+    elif state == "submitted":
+        qs = qs.filter(submitted_at__isnull=False)
+    lapsed = Case(When(due_date__lt=today, then=0), default=1)
+    return qs.order_by(lapsed, "-due_date", "-pk")
+
+
+def makeup_counts(*, user, today: date | None = None) -> dict[str, int]:
+    """How many make-ups are in each state of makeup_list, in one query (for the tabs)."""
+    today = today or timezone.localdate()
+    q = scope_q(user, Action.VIEW_PERSONAL, Makeup) | scope_q(user, Action.MANAGE_ORGLIFE, Makeup)
+    open_ = Q(confirmed_at__isnull=True)
+    return Makeup.objects.filter(q).aggregate(
+        open=Count("pk", filter=open_),
+        overdue=Count("pk", filter=open_ & Q(due_date__lt=today)),
+        submitted=Count("pk", filter=open_ & Q(submitted_at__isnull=False)),
+        done=Count("pk", filter=Q(confirmed_at__isnull=False)),
+    )
 
 
 def org_calendar(*, user, org: Organization, month: periods.Period | str) -> QuerySet[Meeting]:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhibu.core import periods
+from zhibu.core.paging import page_of
 from zhibu.orglife import selectors, services
 from zhibu.orglife import signin as signin_rules
 from zhibu.orglife.forms import (
@@ -54,7 +55,7 @@ from zhibu.orglife.models import (
     MeetingStatus,
     Outcome,
 )
-from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.models import Organization, OrgKind, subtree_q
 from zhibu.orgs.permissions import Action, can, get_or_404, user_scope
 from zhibu.orgs.selectors import org_list, org_roots
 
@@ -129,8 +130,28 @@ def org_calendar(request: HttpRequest, org_pk: int) -> HttpResponse:
     """A branch's month: grid (default) or list; the fixed party day is marked."""
     org = _org(request.user, org_pk)
     month = _month_param(request)
-    view = "list" if request.GET.get("view") == "list" else "grid"
-    meetings = list(selectors.org_calendar(user=request.user, org=org, month=month))
+    # Above a branch, the month is read branch by branch (a list grouped by branch, with a
+    # filter): one grid with thirty branches' meetings says nothing.
+    branches: list[Organization] = []
+    if org.kind not in (OrgKind.BRANCH, OrgKind.PARTY_GROUP):
+        branches = list(
+            org_list(user=request.user)
+            .filter(subtree_q(org.path, "path"), kind=OrgKind.BRANCH, is_active=True)
+            .only("pk", "name", "path")
+            .order_by("name")[:1000]
+        )
+    picked = next((b for b in branches if str(b.pk) == request.GET.get("branch")), None)
+    default_view = "list" if branches and picked is None else "grid"
+    view = request.GET.get("view") if request.GET.get("view") in ("list", "grid") else default_view
+    meetings = list(selectors.org_calendar(user=request.user, org=picked or org, month=month))
+    groups: list[tuple[Organization, list[Meeting]]] = []
+    if branches and view == "list":
+        by_org: dict[int, list[Meeting]] = defaultdict(list)
+        for m in meetings:
+            by_org[m.org_id].append(m)
+        owners = {m.org_id: m.org for m in meetings}
+        groups = [(owners[pk], rows) for pk, rows in by_org.items()]
+        groups.sort(key=lambda g: (g[0].path, g[0].name))
     by_day: dict[date, list[Meeting]] = defaultdict(list)
     for m in meetings:
         by_day[timezone.localdate(m.planned_start)].append(m)
@@ -167,6 +188,9 @@ def org_calendar(request: HttpRequest, org_pk: int) -> HttpResponse:
         "today": timezone.localdate(),
         "can_schedule": can(request.user, Action.MANAGE_ORGLIFE, org),
         "children": children,
+        "branches": branches,
+        "picked": picked,
+        "groups": groups,
         "weekdays": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
     }
     template = "orglife/_calendar.html" if _is_htmx(request) else "orglife/calendar.html"
@@ -778,16 +802,19 @@ def makeup_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def leave_inbox(request: HttpRequest) -> HttpResponse:
-    leaves = list(selectors.leave_inbox(user=request.user))
-    return render(request, "orglife/leave_inbox.html", {"leaves": leaves})
+    page = page_of(request, selectors.leave_inbox(user=request.user))
+    return render(request, "orglife/leave_inbox.html", {"leaves": page, "page": page})
 
 
 @login_required
 def makeup_list(request: HttpRequest) -> HttpResponse:
-    overdue = request.GET.get("overdue") == "1"
-    rows = list(selectors.makeup_list(user=request.user, overdue_only=overdue))
+    """Make-ups by what needs action (overdue first, then the newest), 30 to a page."""
+    state = request.GET.get("state") or ("overdue" if request.GET.get("overdue") == "1" else "")
+    if state not in selectors.MAKEUP_STATES:
+        state = "open"
     today = timezone.localdate()
-    for mk in rows:
+    page = page_of(request, selectors.makeup_list(user=request.user, state=state, today=today))
+    for mk in page:
         mk.can_confirm = not mk.is_done and can(
             request.user, Action.MANAGE_ORGLIFE, mk.attendance.meeting.org
         )
@@ -795,7 +822,12 @@ def makeup_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orglife/makeup_list.html",
-        {"rows": rows, "overdue": overdue, "today": today},
+        {
+            "page": page,
+            "state": state,
+            "counts": selectors.makeup_counts(user=request.user, today=today),
+            "today": today,
+        },
     )
 
 

@@ -38,8 +38,13 @@ def readable_reports(*, user) -> QuerySet[ThoughtReport]:
 
 
 def reports_to_review(*, user) -> QuerySet[ThoughtReport]:
+    """Submitted reports of others the user may read, newest first (the 待审阅 list)."""
     return (
-        readable_reports(user=user).filter(status=ReportStatus.SUBMITTED).exclude(member__user=user)
+        readable_reports(user=user)
+        .filter(status=ReportStatus.SUBMITTED)
+        .exclude(member__user=user)
+        .select_related("member")
+        .order_by("-submitted_at", "-pk")
     )
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhibu.core.paging import page_of
 from zhibu.members.models import Member
 from zhibu.orglife.models import Meeting
 from zhibu.orgs.models import Organization
@@ -39,8 +40,10 @@ def report_list(request):
         request,
         "reports/report_list.html",
         {
-            "mine": mine,
-            "to_review": selectors.reports_to_review(user=request.user),
+            "mine": page_of(request, mine.order_by("-created_at", "-pk")),
+            "to_review": page_of(
+                request, selectors.reports_to_review(user=request.user), param="r"
+            ),
             "kinds": ReportKind.choices,
         },
     )
@@ -252,8 +255,10 @@ def work_reports(request):
         request,
         "reports/work_reports.html",
         {
-            "reports": selectors.work_report_list(user=request.user).prefetch_related(
-                "responses__member"
+            "reports": page_of(
+                request,
+                selectors.work_report_list(user=request.user).prefetch_related("responses__member"),
+                per_page=10,
             ),
             "orgs": orgs,
             "errors": errors,
@@ -287,7 +292,10 @@ def review_list(request):
         request,
         "reports/review_list.html",
         {
-            "reviews": selectors.review_list(user=request.user).order_by("-year", "org__name"),
+            "reviews": page_of(
+                request,
+                selectors.review_list(user=request.user).order_by("-year", "org__name", "pk"),
+            ),
             "branches": branches,
             "year": timezone.localdate().year,
             "errors": errors,

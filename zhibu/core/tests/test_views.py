@@ -91,3 +91,22 @@ def test_error_pages_are_chinese_with_debug_off(client, world, settings, rf):
     failed = server_error(rf.get("/"))
     assert failed.status_code == 500
     assert "系统出错了" in failed.content.decode() and "Server Error" not in failed.content.decode()
+
+
+def test_dates_carry_the_year_only_when_it_is_not_the_current_one():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from zhibu.core.templatetags.zhibu import day, day_time
+
+    sh = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 12, 4, 10, tzinfo=sh), tick=False):
+        assert day(date(2026, 2, 15)) == "2月15日"
+        assert day(date(2025, 2, 15)) == "2025年2月15日"
+        # 2026-12-31 16:30 UTC is already 2027 in Shanghai
+        assert day_time(datetime(2026, 12, 31, 16, 30, tzinfo=ZoneInfo("UTC"))) == (
+            "2027年1月1日 00:30"
+        )
+        assert day(None) == "" and day_time(None) == ""

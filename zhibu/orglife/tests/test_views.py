@@ -212,6 +212,49 @@ def test_calendar_query_count_does_not_grow_with_meetings(client, world, django_
     assert response.content.decode().count('class="chip') == 18
 
 
+def test_committee_calendar_is_grouped_by_branch_with_a_filter(
+    client, world, django_assert_max_num_queries
+):
+    """The 工委's month reads branch by branch with the branch names; the filter narrows it to
+    one branch (grid then); the query count does not grow with branches or meetings."""
+    schedule(world, topic="第一支部学习")
+    sibling = services.meeting_schedule(
+        actor=world.sibling_secretary,
+        org=world.sibling,
+        meeting_type="party_day",
+        topic="第二支部学习",
+        planned_start=NOW + timedelta(days=3),
+        planned_end=NOW + timedelta(days=3, hours=3),
+    )
+    client.force_login(world.admin)
+    url = reverse("orglife:calendar", args=[world.committee.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    few = len(ctx.captured_queries)
+    groups = re.findall(r'data-testid="branch-group">\s*<h3><a href="[^"]+">([^<]+)</a>', html)
+    assert groups == ["第一党支部", "第二党支部"]
+    assert 'data-testid="branch-filter"' in html and 'class="chip' not in html
+    for i in range(5):
+        services.meeting_schedule(
+            actor=world.sibling_secretary,
+            org=world.sibling,
+            meeting_type="party_day",
+            topic=f"加场{i}",
+            planned_start=NOW + timedelta(days=4 + i),
+            planned_end=NOW + timedelta(days=4 + i, hours=3),
+        )
+    with django_assert_max_num_queries(few):
+        client.get(url)
+    picked = client.get(url, {"branch": world.sibling.pk}, HTTP_HX_REQUEST="true")
+    body = picked.content.decode()
+    assert "<html" not in body and "第二支部学习" in body and "第一支部学习" not in body
+    assert f'<option value="{world.sibling.pk}" selected>' in body
+    assert f'href="/orglife/meetings/{sibling.pk}/"' in body
+    # month navigation keeps the filter
+    assert f"branch={world.sibling.pk}" in body.split('aria-label="上个月"')[0]
+
+
 # --------------------------------------------------------------------------- schedule / edit
 
 
@@ -705,3 +748,49 @@ def test_phone_signin_on_cancelled_meeting_says_so(client, world, live_meeting):
     html = client.post(path, {"t": token}).content.decode()
     assert "本次会议已取消" in html
     assert not Attendance.objects.filter(signed_in_at__isnull=False).exists()
+
+
+def _hold(world, frozen, start: datetime) -> Meeting:
+    """A party day held at `start` with nobody signed in, confirmed: every due member absent."""
+    frozen.move_to(start - timedelta(days=1))
+    meeting = schedule(world, start=start)
+    frozen.move_to(start + timedelta(hours=5))
+    services.meeting_record(
+        actor=world.secretary,
+        meeting=meeting,
+        actual_start=start,
+        actual_end=start + timedelta(hours=3, minutes=30),
+        minutes="<p>学习党章</p>",
+    )
+    return services.record_confirm(actor=world.secretary, meeting=meeting)
+
+
+def test_makeups_by_what_needs_action_paginated_with_years(
+    client, world, frozen, django_assert_max_num_queries
+):
+    """Open make-ups: the overdue first (newest deadline first), then those still running; a
+    confirmed one is only under 已完成; 30 to a page; a deadline of last year says its year."""
+    meetings = [_hold(world, frozen, datetime(2025, 11, 2 + i, 14, tzinfo=SH)) for i in range(11)]
+    current = _hold(world, frozen, datetime(2026, 3, 1, 9, tzinfo=SH))
+    done = Makeup.objects.get(attendance__meeting=meetings[0], member=world.other_member)
+    services.makeup_complete(actor=world.secretary, makeup=done, method="study", reflection="送学")
+    frozen.move_to(NOW)
+    assert Makeup.objects.count() == 36  # 3 due members × 12 meetings
+    client.force_login(world.secretary)
+    with django_assert_max_num_queries(12):
+        first = client.get(reverse("orglife:makeups")).content.decode()
+    rows = re.findall(r'data-testid="makeup-row".*?期限 ([^<·]+)', first, re.S)
+    assert len(rows) == 30
+    assert rows[0].strip() == "2025年12月12日" and rows[-1].strip() == "2025年12月3日"
+    tabs = re.sub(r"\s+", " ", first[first.index("makeup-tabs") : first.index("</p>")])
+    for tab in ("全部未完成 35", "已逾期 32", "待确认 0", "已完成 1"):
+        assert tab in tabs, tab
+    assert "第 1/2 页，共 35 条" in first and "page=2" in first
+    with django_assert_max_num_queries(12):
+        second = client.get(reverse("orglife:makeups"), {"page": 2}).content.decode()
+    rows = re.findall(r'data-testid="makeup-row".*?期限 ([^<·]+)', second, re.S)
+    assert [r.strip() for r in rows] == ["2025年12月2日"] * 2 + ["3月31日"] * 3
+    assert f'makeup-confirm-{done.pk}"' not in first + second
+    finished = client.get(reverse("orglife:makeups"), {"state": "done"}).content.decode()
+    assert finished.count('data-testid="makeup-row"') == 1 and "已确认完成" in finished
+    assert current.pk and "已完成 1" in re.sub(r"\s+", " ", finished)
