@@ -263,6 +263,23 @@ def _record_parts(meeting: Meeting) -> dict[str, list]:
     }
 
 
+def _attendance_counts(attendances: list[Attendance]) -> dict[str, int]:
+    """The counter above the roster (应到 · 已签到 · 请假 · 迟到 · 早退 · 缺席)."""
+    return {
+        "due": len(attendances),
+        "signed": sum(1 for a in attendances if a.signed_in_at),
+        "leave": sum(
+            1
+            for a in attendances
+            if a.outcome == Outcome.ON_LEAVE
+            or (not a.outcome and a.leave and a.leave.status == LeaveStatus.APPROVED)
+        ),
+        "late": sum(1 for a in attendances if a.outcome == Outcome.LATE),
+        "left_early": sum(1 for a in attendances if a.outcome == Outcome.LEFT_EARLY),
+        "absent": sum(1 for a in attendances if a.outcome == Outcome.ABSENT),
+    }
+
+
 def _meeting_context(request: HttpRequest, meeting: Meeting, forms: dict[str, Any]) -> dict:
     user = request.user
     manage = can(user, Action.MANAGE_ORGLIFE, meeting)
@@ -286,12 +303,9 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, forms: dict[str, An
     if manage or approve:
         attendances = list(selectors.meeting_attendance(meeting=meeting))
         ctx["attendances"] = attendances
-        ctx["counts"] = {
-            "due": len(attendances),
-            "signed": sum(1 for a in attendances if a.signed_in_at),
-            "leave": sum(1 for a in attendances if a.leave and a.leave.status == "approved"),
-            "absent": sum(1 for a in attendances if a.outcome == Outcome.ABSENT),
-        }
+        ctx["counts"] = _attendance_counts(attendances)
+        ctx["outcome_choices"] = Outcome.choices
+        ctx["can_mark"] = meeting.status in (MeetingStatus.PLANNED, MeetingStatus.HELD)
         ctx["pending_leaves"] = [
             a for a in attendances if a.leave and a.leave.status == LeaveStatus.PENDING
         ]
@@ -386,14 +400,65 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attendance_row(request: HttpRequest, meeting: Meeting, member_pk: int, error: str = ""):
-    att = selectors.meeting_attendance(meeting=meeting).filter(member_id=member_pk).first()
+    """One roster row after a change, with the counter above the roster swapped in place."""
+    meeting.refresh_from_db(fields=["status", "confirmed_at"])
+    attendances = list(selectors.meeting_attendance(meeting=meeting))
+    att = next((a for a in attendances if a.member_id == member_pk), None)
     if att is None:
         raise Http404
     return render(
         request,
         "orglife/_attendance_row.html",
-        {"a": att, "meeting": meeting, "manage": True, "row_error": error},
+        {
+            "a": att,
+            "meeting": meeting,
+            "manage": True,
+            "row_error": error,
+            "row_counts": _attendance_counts(attendances),
+            "outcome_choices": Outcome.choices,
+        },
     )
+
+
+@login_required
+@require_POST
+def attendance_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """全员到会: everyone not yet marked (and not on leave) is ticked present at once."""
+    meeting = _manage(request.user, pk)
+    try:
+        n = services.attendance_all_present(actor=request.user, meeting=meeting)
+    except ValidationError as exc:
+        notice, ok = _error_text(exc), False
+    else:
+        notice, ok = _("已记 %(n)s 人到会；请标出迟到、早退或缺席的同志") % {"n": n}, True
+    if _is_htmx(request):  # the roster and its counter, with the notice in place
+        ctx = _meeting_context(request, meeting, {})
+        ctx["attendance_notice"], ctx["attendance_ok"] = notice, ok
+        return render(request, "orglife/_attendance.html", ctx)
+    (messages.success if ok else messages.error)(request, notice)
+    return redirect(reverse("orglife:meeting", args=[meeting.pk]) + "#attendance")
+
+
+@login_required
+@require_POST
+def attendance_mark(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Mark one exception (迟到, 早退, 请假, 缺席) or put the member back as present."""
+    meeting = _manage(request.user, pk)
+    error = ""
+    try:
+        services.attendance_mark(
+            actor=request.user,
+            meeting=meeting,
+            member=member_pk,
+            outcome=request.POST.get("outcome", ""),
+        )
+    except ValidationError as exc:
+        error = _error_text(exc)
+    if _is_htmx(request):
+        return _attendance_row(request, meeting, member_pk, error)
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("orglife:meeting", args=[meeting.pk]) + "#attendance")
 
 
 @login_required
@@ -481,16 +546,31 @@ def leave_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def signin_code(request: HttpRequest, pk: int) -> HttpResponse:
     """A member signs in with the 6-digit code shown in the room."""
     meeting = selectors.meeting_get(user=request.user, pk=pk)
-    return _form_post(
-        request,
-        meeting,
-        "code",
-        SignInCodeForm(request.POST),
-        lambda d: services.sign_in(
-            actor=request.user, meeting=meeting, method="code", code=d["code"]
-        ),
-        _("签到成功"),
-    )
+    form = SignInCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            att = services.sign_in(
+                actor=request.user, meeting=meeting, method="code", code=form.cleaned_data["code"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if att.outcome == Outcome.LATE:
+                messages.warning(request, _late_text(meeting, att))
+            else:
+                messages.success(request, _("签到成功"))
+            return redirect(reverse("orglife:meeting", args=[meeting.pk]))
+    return _render_meeting(request, meeting, {"code": form, "open": "code"})
+
+
+def _late_text(meeting: Meeting, att: Attendance) -> str:
+    """What a member signing in late is told: signed in, and recorded as late."""
+    start = timezone.localtime(meeting.actual_start or meeting.planned_start)
+    text = _("已签到，但记为迟到：会议 %(start)s 开始，您 %(at)s 签到。如有特殊情况请向支部说明。")
+    return text % {
+        "start": f"{start:%H:%M}",
+        "at": f"{timezone.localtime(att.signed_in_at):%H:%M}",
+    }
 
 
 @login_required
@@ -702,10 +782,18 @@ def meeting_signin(request: HttpRequest, pk: int) -> HttpResponse:
             problem = _("现在不在签到时间内（会前 %(m)s 分钟至会后 %(m)s 分钟）") % {
                 "m": signin_rules.margin_minutes(meeting)
             }
+    late = _late_text(meeting, mine) if done and mine.outcome == Outcome.LATE else ""
     return render(
         request,
         "orglife/signin_phone.html",
-        {"meeting": meeting, "mine": mine, "token": token, "problem": problem, "done": done},
+        {
+            "meeting": meeting,
+            "mine": mine,
+            "token": token,
+            "problem": problem,
+            "done": done,
+            "late": late,
+        },
     )
 
 

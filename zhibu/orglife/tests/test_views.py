@@ -794,3 +794,109 @@ def test_makeups_by_what_needs_action_paginated_with_years(
     finished = client.get(reverse("orglife:makeups"), {"state": "done"}).content.decode()
     assert finished.count('data-testid="makeup-row"') == 1 and "已确认完成" in finished
     assert current.pk and "已完成 1" in re.sub(r"\s+", " ", finished)
+
+
+# --------------------------------------------------------------------------- attendance in seconds
+
+
+def _counts(html: str) -> str:
+    m = re.search(r'<p class="counts" id="att-counts"[^>]*>(.*?)</p>', html, re.S)
+    return re.sub(r"\s+", " ", m.group(1)).strip()
+
+
+def test_all_present_then_exceptions_with_the_counter_in_place(client, world, live_meeting):
+    """全员到会 ticks everyone not on leave; each exception is one change of a select, and the
+    counter above the roster comes back with the row (out of band), so it is never stale."""
+    client.force_login(world.member_user)
+    client.post(reverse("orglife:leave_request", args=[live_meeting.pk]), {"reason": "出差"})
+    client.force_login(world.secretary)
+    hx = {"HTTP_HX_REQUEST": "true"}
+    part = client.post(reverse("orglife:attendance_all", args=[live_meeting.pk]), **hx)
+    html = part.content.decode()
+    assert html.startswith('<section id="attendance">') and "<html" not in html
+    assert _counts(html) == "应到 3 人 · 已签到 2 人 · 请假 0 人"
+    assert "已记 2 人到会" in html
+    rows = {a.member.name: a for a in Attendance.objects.filter(meeting=live_meeting)}
+    assert rows["张书记"].outcome == rows["王党员"].outcome == Outcome.PRESENT
+    assert rows["张书记"].sign_in_method == "roster"
+    assert rows["李党员"].outcome == "" and rows["李党员"].signed_in_at is None  # asked for leave
+
+    mark = reverse("orglife:attendance_mark", args=[live_meeting.pk, world.other_member.pk])
+    row = client.post(mark, {"outcome": "absent"}, **hx).content.decode()
+    assert row.startswith('<tr id="att-') and 'hx-swap-oob="true"' in row
+    assert _counts(row) == "应到 3 人 · 已签到 1 人 · 请假 0 人 · 缺席 1 人"
+    assert Attendance.objects.get(member=world.other_member, meeting=live_meeting).outcome == (
+        "absent"
+    )
+    row = client.post(mark, {"outcome": "late"}, **hx).content.decode()
+    assert _counts(row) == "应到 3 人 · 已签到 2 人 · 请假 0 人 · 迟到 1 人"
+    # 请假 only with a leave approved before the start: refused in the row, nothing changes
+    lee = reverse("orglife:attendance_mark", args=[live_meeting.pk, world.member.pk])
+    row = client.post(lee, {"outcome": "on_leave"}, **hx).content.decode()
+    assert "没有在会前获批的请假" in row
+    assert Attendance.objects.get(member=world.member, meeting=live_meeting).outcome == ""
+    # a second 全员到会 leaves the marked exceptions alone
+    client.post(reverse("orglife:attendance_all", args=[live_meeting.pk]), **hx)
+    assert Attendance.objects.get(member=world.other_member, meeting=live_meeting).outcome == (
+        "late"
+    )
+
+
+@pytest.mark.parametrize("name", ["anonymous", "member_user", "sibling_secretary", "outsider"])
+def test_attendance_marking_needs_the_right_to_run_the_meeting(client, world, live_meeting, name):
+    client = client_for(client, user_of(world, name))
+    all_url = reverse("orglife:attendance_all", args=[live_meeting.pk])
+    mark = reverse("orglife:attendance_mark", args=[live_meeting.pk, world.member.pk])
+    for url, data in ((all_url, {}), (mark, {"outcome": "present"})):
+        response = client.post(url, data)
+        assert response.status_code in (302, 404)
+        if name != "anonymous":
+            assert response.status_code == 404
+    assert not Attendance.objects.filter(meeting=live_meeting, outcome__gt="").exists()
+
+
+def test_all_present_then_two_exceptions_in_three_actions_for_thirty(
+    client, world, django_assert_max_num_queries
+):
+    """Thirty due members: one 全员到会 and two marks; the queries do not grow with the roster."""
+    for i in range(27):
+        MemberFactory(name=f"党员{i:02d}", branch=world.branch, join_date=date(2015, 1, 1))
+    live_meeting = schedule(world, start=NOW + timedelta(minutes=10))
+    due = Attendance.objects.filter(meeting=live_meeting).count()
+    assert due == 30
+    client.force_login(world.secretary)
+    hx = {"HTTP_HX_REQUEST": "true"}
+    with django_assert_max_num_queries(25):
+        client.post(reverse("orglife:attendance_all", args=[live_meeting.pk]), **hx)
+    for member, outcome in ((world.member, "late"), (world.other_member, "absent")):
+        with django_assert_max_num_queries(20):
+            client.post(
+                reverse("orglife:attendance_mark", args=[live_meeting.pk, member.pk]),
+                {"outcome": outcome},
+                **hx,
+            )
+    outcomes = list(
+        Attendance.objects.filter(meeting=live_meeting).values_list("outcome", flat=True)
+    )
+    assert len(outcomes) == due
+    assert sorted(set(outcomes)) == ["absent", "late", "present"]
+    assert outcomes.count("present") == due - 2
+
+
+def test_a_member_signing_in_late_is_told_so(client, world, live_meeting, frozen):
+    """Past the start plus the late margin the sign-in counts as 迟到, and the phone says it."""
+    frozen.move_to(live_meeting.planned_start + timedelta(minutes=20))
+    client.force_login(world.member_user)
+    url = services.signin_url(live_meeting)
+    path = url[url.index("/orglife/") :]
+    page = client.post(path, {"t": path.split("t=")[1]}).content.decode()
+    assert 'data-testid="signin-late"' in page and 'data-testid="signin-ok"' not in page
+    start = f"{live_meeting.planned_start.astimezone(SH):%H:%M}"
+    assert f"会议 {start} 开始" in page and "记为迟到" in page
+    client.force_login(world.secretary)
+    response = client.post(
+        reverse("orglife:signin_code", args=[live_meeting.pk]),
+        {"code": live_meeting.signin_code},
+        follow=True,
+    )
+    assert "已签到，但记为迟到" in response.content.decode()
