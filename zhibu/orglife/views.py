@@ -63,7 +63,8 @@ from zhibu.orgs.selectors import org_list, org_roots
 
 
 def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request wanting a partial (a history restore was made a page load already)."""
+    return bool(request.htmx)
 
 
 def _org(user, pk: int, action: Action = Action.VIEW) -> Organization:
@@ -711,9 +712,9 @@ def meeting_amend(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- sign-in screens
 
 
-def _screen_context(meeting: Meeting) -> dict[str, Any]:
+def _screen_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     now = timezone.now()
-    url = services.signin_url(meeting, now=now)
+    url = services.signin_url(meeting, now=now, base=request.build_absolute_uri("/"))
     qr = segno.make(url, error="m")
     counts = selectors.meeting_attendance(meeting=meeting).aggregate(
         due=Count("pk"), signed=Count("pk", filter=Q(signed_in_at__isnull=False))
@@ -736,13 +737,13 @@ def _screen_context(meeting: Meeting) -> dict[str, Any]:
 def signin_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """For the projector: a rotating QR code, the 6-digit code and the live count."""
     meeting = _manage(request.user, pk)
-    return render(request, "orglife/signin_screen.html", _screen_context(meeting))
+    return render(request, "orglife/signin_screen.html", _screen_context(request, meeting))
 
 
 @login_required
 def signin_screen_live(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _manage(request.user, pk)
-    return render(request, "orglife/_signin_live.html", _screen_context(meeting))
+    return render(request, "orglife/_signin_live.html", _screen_context(request, meeting))
 
 
 @login_required

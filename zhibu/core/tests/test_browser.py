@@ -71,3 +71,36 @@ def test_tree_expands_lazily(world, page_for, live_server):
     summary.click(position={"x": box["width"] - 4, "y": box["height"] / 2})
     node.get_by_text("第一党小组").wait_for()
     assert node.get_by_text("1 名党员").is_visible()
+
+
+def _full_page(page) -> bool:
+    """The whole page is there: our header and stylesheet, not a bare fragment."""
+    return page.evaluate(
+        "!!document.querySelector('header.site-header')"
+        " && !!document.querySelector('link[href*=\"zhibu.css\"]')"
+    )
+
+
+def test_back_after_a_search_restores_the_full_page(world, page_for, live_server):
+    """An htmx search pushes its address; Back (to another page and back, or inside the
+    search history with htmx's snapshot gone) shows the whole styled page, never a fragment."""
+    page = page_for(world.secretary, phone=True)
+    page.goto(f"{live_server.url}/members/")
+    page.fill("#member-q", "李")
+    page.wait_for_url("**/members/?*q=*")
+    page.wait_for_selector("#member-results >> text=李党员")
+    page.fill("#member-q", "王")
+    page.wait_for_url("**q=%E7%8E%8B*")
+    page.wait_for_selector("#member-results >> text=王党员")
+    # leave for another page and come back
+    page.goto(f"{live_server.url}/orglife/my/")
+    page.go_back()
+    page.wait_for_selector("#member-results >> text=王党员")
+    assert _full_page(page)
+    # Back inside the search history with htmx's snapshot cache gone: htmx asks the server
+    page.evaluate("localStorage.clear()")
+    page.go_back()
+    page.wait_for_selector("#member-results >> text=李党员")
+    assert _full_page(page)
+    assert page.locator("header.site-header").count() == 1  # not a page inside the page
+    page.screenshot(path="/tmp/back-after-search-phone.png", full_page=True)

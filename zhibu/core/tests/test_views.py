@@ -110,3 +110,23 @@ def test_dates_carry_the_year_only_when_it_is_not_the_current_one():
             "2027年1月1日 00:30"
         )
         assert day(None) == "" and day_time(None) == ""
+
+
+def test_partials_vary_on_hx_request_and_a_history_restore_gets_the_full_page(client, world):
+    """Back after an htmx search: the cache keys on HX-Request, and htmx's history restore
+    (HX-Request and HX-History-Restore-Request both set) is answered with the whole page."""
+    client.force_login(world.secretary)
+    url = reverse("members:list")
+    page = client.get(url, {"q": "李"})
+    partial = client.get(url, {"q": "李"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="member-results")
+    restore = client.get(
+        url,
+        {"q": "李"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="member-results",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+    assert "<html" in page.content.decode() and "<html" not in partial.content.decode()
+    assert "<html" in restore.content.decode() and "李党员" in restore.content.decode()
+    for response in (page, partial, restore):
+        assert "HX-Request" in response["Vary"]
