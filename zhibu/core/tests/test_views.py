@@ -130,3 +130,72 @@ def test_partials_vary_on_hx_request_and_a_history_restore_gets_the_full_page(cl
     assert "<html" in restore.content.decode() and "李党员" in restore.content.decode()
     for response in (page, partial, restore):
         assert "HX-Request" in response["Vary"]
+
+
+def _todo(html: str) -> str:
+    import re
+
+    part = html[html.index('data-testid="todo"') : html.index('<nav class="quick-links"')]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part))
+
+
+def test_home_is_a_to_do_list_per_role_within_a_query_budget(
+    client, world, django_assert_max_num_queries
+):
+    """The secretary: the coming meeting and what it lacks, leave to approve, reports to read;
+    the member: the meeting they are due at with how to take part; the 工委's administrator:
+    the counts. Each with a link to where it is done; the same budget with more data."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from zhibu.orglife import services as orglife
+    from zhibu.reports import services as reports
+
+    sh = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(datetime(2026, 3, 10, 8, tzinfo=sh), tick=False):
+        start = datetime(2026, 3, 12, 9, tzinfo=sh)
+        meeting = orglife.meeting_schedule(
+            actor=world.secretary,
+            org=world.branch,
+            meeting_type="party_day",
+            topic="重温入党誓词",
+            planned_start=start,
+            planned_end=start + timedelta(hours=3, minutes=30),
+        )
+        orglife.meeting_notify(actor=world.secretary, meeting=meeting)
+        orglife.leave_request(actor=world.member_user, meeting=meeting, reason="出差")
+        reports.report_save(
+            actor=world.member_user, title="思想汇报", body="学习党章。", submit=True
+        )
+        client.force_login(world.secretary)
+        with django_assert_max_num_queries(20):
+            html = client.get(reverse("core:home")).content.decode()
+        todo = _todo(html)
+        assert "1 条请假待审批" in todo and "1 份思想汇报待审阅" in todo
+        assert "3月12日 09:00 第一党支部 主题党日：重温入党誓词" in todo and "未填议程" in todo
+        assert f'href="/orglife/meetings/{meeting.pk}/"' in html
+        assert 'href="/orglife/leave/"' in html and 'href="/reports/"' in html
+        for i in range(5):  # more meetings: the same number of queries
+            orglife.meeting_schedule(
+                actor=world.secretary,
+                org=world.branch,
+                meeting_type="committee_meeting",
+                topic=f"支委会{i}",
+                planned_start=start + timedelta(days=1 + i),
+                planned_end=start + timedelta(days=1 + i, hours=1),
+            )
+        with django_assert_max_num_queries(20):
+            client.get(reverse("core:home"))
+
+        client.force_login(world.member_user)
+        with django_assert_max_num_queries(16):
+            todo = _todo(client.get(reverse("core:home")).content.decode())
+        assert "主题党日：重温入党誓词" in todo and "请假：待审批" in todo
+
+        client.force_login(world.admin)
+        with django_assert_max_num_queries(20):
+            html = client.get(reverse("core:home")).content.decode()
+        assert "1 条请假待审批" in _todo(html) and "重温入党誓词" not in _todo(html)
+        assert 'data-testid="link-reviews"' in html

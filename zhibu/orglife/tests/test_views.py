@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -900,3 +901,15 @@ def test_a_member_signing_in_late_is_told_so(client, world, live_meeting, frozen
         follow=True,
     )
     assert "已签到，但记为迟到" in response.content.decode()
+
+
+def test_democratic_life_meeting_is_offered_only_to_leadership_teams(client, world):
+    """民主生活会 is the leadership team's: a branch is not offered it and cannot hold one."""
+    client.force_login(world.secretary)
+    html = client.get(reverse("orglife:schedule", args=[world.branch.pk])).content.decode()
+    assert 'value="org_life_meeting"' in html and 'value="democratic_life_meeting"' not in html
+    with pytest.raises(ValidationError, match="民主生活会不能由党支部召开"):
+        schedule(world, meeting_type="democratic_life_meeting")
+    client.force_login(world.admin)
+    html = client.get(reverse("orglife:schedule", args=[world.committee.pk])).content.decode()
+    assert 'value="democratic_life_meeting"' in html
