@@ -21,6 +21,9 @@ def test_tree_branch_member(world, page_for, live_server, phone):
     if phone:
         assert no_sideways_scroll(page)
 
+    if phone:  # under 600 px the menu is a drawer behind one button
+        assert not page.get_by_role("link", name="组织", exact=True).is_visible()
+        page.click("[data-testid=menu-button]")
     page.get_by_role("link", name="组织", exact=True).click()
     page.wait_for_url("**/orgs/")
     assert page.locator("h1").inner_text() == "组织架构"
@@ -104,3 +107,24 @@ def test_back_after_a_search_restores_the_full_page(world, page_for, live_server
     assert _full_page(page)
     assert page.locator("header.site-header").count() == 1  # not a page inside the page
     page.screenshot(path="/tmp/back-after-search-phone.png", full_page=True)
+
+
+def test_phone_menu_is_a_drawer_with_tap_sized_items(world, page_for, live_server):
+    """A secretary's dozen menu items do not wrap to three rows on a phone: one 菜单 button
+    opens them as a list of 44 px rows; on a desktop the menu is shown as before."""
+    page = page_for(world.secretary, phone=True)
+    menu = page.locator(".site-menu")
+    assert not menu.is_visible()
+    header = page.locator("header.site-header").bounding_box()
+    assert header["height"] < 110, header
+    page.click("[data-testid=menu-button]")
+    assert menu.is_visible()
+    heights = page.eval_on_selector_all(
+        ".site-menu > li > a", "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 44, heights
+    assert no_sideways_scroll(page)
+    page.screenshot(path="/tmp/menu-drawer-phone.png", full_page=True)
+    desk = page_for(world.secretary)
+    assert desk.locator(".site-menu").is_visible()
+    assert not desk.locator("[data-testid=menu-button]").is_visible()

@@ -93,6 +93,7 @@ def test_party_day_journey(world, page_for, live_server, settings):
 
         # ---- a member asks for leave from their phone, before the start
         liu_page = page_for(liu, phone=True)
+        liu_page.click("[data-testid=menu-button]")  # the phone's menu drawer
         liu_page.click("[data-testid=menu-my]")
         liu_page.click("text=查看 / 请假 / 签到")
         liu_page.click("[data-testid=leave-open]")
