@@ -12,6 +12,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from zhibu.core.paging import page_of
 from zhibu.members.models import Member
@@ -149,59 +151,90 @@ def member_file(request, pk: int):
     return render(request, "reports/member_file.html", data)
 
 
+def _sheet(wb, title: str, header: list[str], widths: list[int], rows, *, first: bool = False):
+    """One sheet people can sort: a frozen header row, column widths, dates as dates."""
+    ws = wb.active if first else wb.create_sheet(title)
+    ws.title = title
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A2"
+    return ws
+
+
 def _member_file_xlsx(data: dict) -> HttpResponse:
     from openpyxl import Workbook
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "组织生活"
-    ws.append(["日期", "组织", "类型", "主题", "出勤", "签到方式"])
-    for a in data["attendance"]:
-        m = a.meeting
-        ws.append(
+    _sheet(
+        wb,
+        "组织生活",
+        ["日期", "组织", "类型", "主题", "出勤", "签到方式"],
+        [12, 24, 14, 40, 10, 12],
+        (
             [
-                timezone.localtime(m.planned_start).strftime("%Y-%m-%d"),
-                m.org.name,
-                m.get_meeting_type_display(),
-                m.topic,
+                timezone.localtime(a.meeting.planned_start).date(),
+                a.meeting.org.name,
+                a.meeting.get_meeting_type_display(),
+                a.meeting.topic,
                 a.get_outcome_display() or "—",
                 a.get_sign_in_method_display() or "",
             ]
-        )
-    ws = wb.create_sheet("补课")
-    ws.append(["会议", "期限", "完成", "确认"])
-    for mk in data["makeups"]:
-        ws.append(
+            for a in data["attendance"]
+        ),
+        first=True,
+    )
+    _sheet(
+        wb,
+        "补课",
+        ["会议", "期限", "完成", "确认"],
+        [40, 12, 8, 8],
+        (
             [
                 mk.attendance.meeting.topic,
-                mk.due_date.isoformat(),
+                mk.due_date,
                 "是" if mk.submitted_at else "否",
                 "是" if mk.confirmed_at else "否",
             ]
-        )
-    ws = wb.create_sheet("汇报")
-    ws.append(["提交时间", "标题", "状态"])
-    for report, readable in data["reports"]:
-        ws.append(
+            for mk in data["makeups"]
+        ),
+    )
+    _sheet(
+        wb,
+        "汇报",
+        ["提交时间", "标题", "状态"],
+        [12, 40, 10],
+        (
             [
-                timezone.localtime(report.submitted_at).strftime("%Y-%m-%d")
-                if report.submitted_at
-                else "",
+                timezone.localtime(report.submitted_at).date() if report.submitted_at else None,
                 report.title if readable else "（内容仅本人、书记和培养联系人可见）",
                 report.get_status_display(),
             ]
-        )
-    ws = wb.create_sheet("民主评议")
-    ws.append(["年度", "评定等次", "组织处置", "处置完成"])
-    for o in data["outcomes"]:
-        ws.append(
+            for report, readable in data["reports"]
+        ),
+    )
+    _sheet(
+        wb,
+        "民主评议",
+        ["年度", "评定等次", "组织处置", "处置完成"],
+        [8, 12, 16, 12],
+        (
             [
                 o.review.year,
                 o.get_grade_display() or "—",
                 o.get_disposition_display() or "",
-                o.follow_up_done_on.isoformat() if o.follow_up_done_on else "",
+                o.follow_up_done_on,
             ]
-        )
+            for o in data["outcomes"]
+        ),
+    )
     out = BytesIO()
     wb.save(out)
     name = f"member-{data['member'].pk}-{data['year']}.xlsx"

@@ -373,3 +373,23 @@ def test_review_page_counts_peer_votes_by_grade_label(world, client):
     html = client.get(f"/reports/review/{review.pk}/").content.decode()
     assert '<small data-testid="votes">优秀 1、合格 1</small>' in html
     assert "qualified:" not in html and "excellent:" not in html
+
+
+def test_member_file_workbook_sorts_dates_as_dates_with_a_frozen_header(world, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    submit(world.member_user)
+    client.force_login(world.secretary)
+    year = timezone.localdate().year
+    export = client.get(f"/reports/member/{world.member.pk}/?year={year}&format=xlsx")
+    book = load_workbook(BytesIO(export.content))
+    assert book.sheetnames == ["组织生活", "补课", "汇报", "民主评议"]
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2" and ws["A1"].font.bold
+        assert ws.column_dimensions["A"].width >= 8
+    reports = book["汇报"]
+    assert isinstance(reports["A2"].value, datetime)  # a date cell, not the text "2026-…"
+    assert reports["A2"].number_format == "yyyy-mm-dd"
+    assert reports["B2"].value == "第四季度思想汇报"
