@@ -402,7 +402,6 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _attendance_row(request: HttpRequest, meeting: Meeting, member_pk: int, error: str = ""):
     """One roster row after a change, with the counter above the roster swapped in place."""
-    meeting.refresh_from_db(fields=["status", "confirmed_at"])
     attendances = list(selectors.meeting_attendance(meeting=meeting))
     att = next((a for a in attendances if a.member_id == member_pk), None)
     if att is None:
