@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from zhibu.core import periods
 from zhibu.core.paging import page_of
+from zhibu.core.pinyin import by_pinyin
 from zhibu.orglife import selectors, services
 from zhibu.orglife import signin as signin_rules
 from zhibu.orglife.forms import (
@@ -264,6 +265,10 @@ def _record_parts(meeting: Meeting) -> dict[str, list]:
     }
 
 
+def _name(att: Attendance) -> str:
+    return att.member.name
+
+
 def _attendance_counts(attendances: list[Attendance]) -> dict[str, int]:
     """The counter above the roster (应到 · 已签到 · 请假 · 迟到 · 早退 · 缺席)."""
     return {
@@ -302,7 +307,7 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, forms: dict[str, An
     }
     attendances: list[Attendance] = []
     if manage or approve:
-        attendances = list(selectors.meeting_attendance(meeting=meeting))
+        attendances = by_pinyin(selectors.meeting_attendance(meeting=meeting), _name)
         ctx["attendances"] = attendances
         ctx["counts"] = _attendance_counts(attendances)
         ctx["outcome_choices"] = Outcome.choices
@@ -801,7 +806,7 @@ def meeting_signin(request: HttpRequest, pk: int) -> HttpResponse:
 def signin_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable sign-in sheet: members without a smartphone sign on paper."""
     meeting = _manage(request.user, pk)
-    attendances = list(selectors.meeting_attendance(meeting=meeting))
+    attendances = by_pinyin(selectors.meeting_attendance(meeting=meeting), _name)
     return render(request, "orglife/signin_sheet.html", {"meeting": meeting, "rows": attendances})
 
 

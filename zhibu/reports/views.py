@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from zhibu.core.paging import page_of
+from zhibu.core.pinyin import by_pinyin
 from zhibu.members.models import Member
 from zhibu.orglife.models import Meeting
 from zhibu.orgs.models import Organization
@@ -386,7 +387,7 @@ def review_detail(request, pk: int):
         else:
             messages.success(request, _("已提交"))
             return redirect("reports:review", review.pk)
-    outcomes = list(review.outcomes.select_related("member").order_by("member__name"))
+    outcomes = by_pinyin(review.outcomes.select_related("member"), lambda o: o.member.name)
     if manage:
         tally = services.vote_tally(review)
         for o in outcomes:  # the peer votes as (等次, votes) in the grades' order, never a code

@@ -913,3 +913,15 @@ def test_democratic_life_meeting_is_offered_only_to_leadership_teams(client, wor
     client.force_login(world.admin)
     html = client.get(reverse("orglife:schedule", args=[world.committee.pk])).content.decode()
     assert 'value="democratic_life_meeting"' in html
+
+
+def test_roster_and_sheet_list_names_by_pinyin(client, world, meeting):
+    """李 li, 王 wang, 张 zhang: the order people read, not the code points (张 李 王)."""
+    client.force_login(world.secretary)
+    for url in (
+        reverse("orglife:meeting", args=[meeting.pk]),
+        reverse("orglife:signin_sheet", args=[meeting.pk]),
+    ):
+        html = client.get(url).content.decode()
+        names = re.findall(r"(张书记|李党员|王党员)", html)
+        assert list(dict.fromkeys(names)) == ["李党员", "王党员", "张书记"], url
