@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "zhibu.core",
     "zhibu.accounts",
     "zhibu.orgs",
@@ -133,6 +134,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "zhibu.accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "zhibu.core.middleware.HtmxHistoryMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -329,6 +332,9 @@ ZHIBU_DELIVERY_MAX_ATTEMPTS = env_int("ZHIBU_DELIVERY_MAX_ATTEMPTS", 6)
 ZHIBU_DELIVERY_LEASE_SECONDS = env_int("ZHIBU_DELIVERY_LEASE_SECONDS", 300)
 ZHIBU_WEBHOOK_TIMEOUT = env_int("ZHIBU_WEBHOOK_TIMEOUT", 5)
 ZHIBU_BASE_URL = env_str("ZHIBU_BASE_URL", "http://127.0.0.1:8000")
+# Links in notices use ZHIBU_BASE_URL; the sign-in QR uses the address the browser used, unless
+# ZHIBU_BASE_URL is set explicitly (behind a proxy that does not pass the real host on).
+ZHIBU_BASE_URL_FIXED = bool(os.environ.get("ZHIBU_BASE_URL"))
 
 # The organization's own rule set for organ branches (the organ_model profile), as its rules
 # cite it: 本单位规定《title》（number）. A bare title (no 《》); the number may stay empty.

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", include("zhibu.core.urls")),
+    path("", include("zhibu.notify.home_urls")),
     path("accounts/", include("zhibu.accounts.urls")),
     path("orgs/", include("zhibu.orgs.urls")),
     path("members/", include("zhibu.members.urls")),

@@ -37,6 +37,15 @@ def cell_text(cell: Cell) -> str:
     return text
 
 
+def _sortable(ws, widths: list[int]) -> None:
+    """A sheet people sort and filter: a bold frozen header row and readable column widths."""
+    for c in ws[1]:
+        c.font = BOLD
+    ws.freeze_panes = "A2"
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
 def header_row(dashboard: Dashboard) -> list[str]:
     first = "组织" if dashboard.by == "child" else "支部"
     return [first, "总体", *[str(label) for label in dashboard.families.values()]]
@@ -62,7 +71,8 @@ def table_rows(dashboard: Dashboard) -> list[list[str]]:
 
 
 def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
-    """Sheet 1 the traffic-light table, sheet 2 the failure patterns, sheet 3 the trend."""
+    """Sheet 1 the traffic-light table as on screen; 明细 the same cells as numbers, one row per
+    organization and family (to sort and filter); then by rule, failure patterns and the trend."""
     wb = Workbook()
     ws = wb.active
     ws.title = "达标情况"
@@ -88,6 +98,26 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
         ws.column_dimensions[get_column_letter(col)].width = 14
         ws.cell(row=3, column=col).alignment = Alignment(horizontal="center")
 
+    ds = wb.create_sheet("明细")
+    ds.append(["组织", "类别", "状态", "达标", "适用", "未达标", "有风险", "提示"])
+    for row in dashboard.rows:
+        for family, cell in (("", row.overall), *row.cells.items()):
+            if not cell.light:
+                continue
+            ds.append(
+                [
+                    row.name,
+                    str(dashboard.families.get(family, "总体")) if family else "总体",
+                    cell.label,
+                    cell.met,
+                    cell.applicable,
+                    cell.counts.get("not_met", 0),
+                    cell.counts.get("at_risk", 0),
+                    cell.hints,
+                ]
+            )
+    _sortable(ds, [28, 16, 10, 8, 8, 8, 8, 8])
+
     rs = wb.create_sheet("按规则")
     rs.append(["规则", "类别", "达标", "进行中", "有风险", "未达标", "不适用", "其中提示"])
     for rule in dashboard.rules:
@@ -104,18 +134,19 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
                 rule.cell.hints,
             ]
         )
-    rs.column_dimensions["A"].width = 30
+    _sortable(rs, [30, 16, 8, 8, 8, 8, 8, 8])
 
     ps = wb.create_sheet("问题类型")
     ps.append(["问题类型", "数量"])
     for _value, label, n in dashboard.pattern_rows:
         ps.append([label, n])
-    ps.column_dimensions["A"].width = 20
+    _sortable(ps, [20, 8])
 
     ts = wb.create_sheet("月度趋势")
     ts.append(["月份", "支部数", "达标", "进行中", "需关注", "未达标", "达标率(%)"])
     for p in trend:
         ts.append([p.label, p.orgs, p.green, p.open, p.yellow, p.red, p.green_share])
+    _sortable(ts, [12, 8, 8, 8, 8, 8, 10])
 
     out = BytesIO()
     wb.save(out)

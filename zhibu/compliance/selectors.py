@@ -787,3 +787,20 @@ def exceptions_only(items: list[LiveItem], everything: bool) -> tuple[list[LiveI
         return items, 0
     shown = [i for i in items if not i.quiet]
     return shown, len(items) - len(shown)
+
+
+def attention(*, user, action: Action, today: date | None = None) -> QuerySet[Obligation]:
+    """The organizations' red and yellow rows of this month's periods (the month and the
+    quarter, half and year containing it) in the user's scope for `action`, worst first: the
+    home page's "needs attention". Member rows are left to the branch page."""
+    today = today or timezone.localdate()
+    period = periods.containing("month", today)
+    qs = Obligation.objects.filter(
+        scope_q(user, action, Obligation), period_q(period), member__isnull=True
+    )
+    return (
+        with_display(qs, today)
+        .filter(light__in=[Light.RED, Light.YELLOW])
+        .select_related("org")
+        .order_by("exception_rank", "org__path", "rule_id", "pk")
+    )

@@ -13,6 +13,7 @@ from zhibu.compliance import selectors
 from zhibu.compliance.exports import dashboard_workbook, header_row, table_cells
 from zhibu.compliance.forms import PeriodForm, period_choices, period_label
 from zhibu.core import periods
+from zhibu.core.paging import page_of
 from zhibu.orgs.permissions import Action, has_any, user_scope
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,6 +127,9 @@ def rule_detail(request: HttpRequest, pk: int, rule_id: str) -> HttpResponse:
     return render(request, "compliance/rule.html", ctx)
 
 
+MEMBER_ROWS_PER_PAGE = 150
+
+
 @login_required
 def branch(request: HttpRequest, pk: int) -> HttpResponse:
     """The branch's rules right now (live), with what to do next; for its secretary or overseer.
@@ -147,10 +151,14 @@ def branch(request: HttpRequest, pk: int) -> HttpResponse:
     member_items, member_hidden = selectors.exceptions_only(
         [i for i in items if i.member_id is not None], ctx["everything"]
     )
+    # Everything for a year is every member × rule: exceptions first, then a page at a time.
+    member_items.sort(key=lambda i: i.quiet)
+    member_page = page_of(request, member_items, per_page=MEMBER_ROWS_PER_PAGE)
     ctx |= {
         "org": org,
         "org_items": org_items,
-        "member_items": member_items,
+        "member_items": member_page,
+        "member_page": member_page,
         "hidden": org_hidden + member_hidden,
         "todo": [i for i in org_items if i.next_step],
         "now": now,

@@ -149,7 +149,9 @@ MEETING_TYPES: dict[str, MeetingType] = {
                 S("report", "报告和通报"),
             ),
             record_fields=("topic", "minutes"),
-            org_kinds=("base_party_committee", "organs_work_committee", "general_branch", "branch"),
+            # Held by leadership teams (党委、党组、工委 领导班子), never by an ordinary branch,
+            # whose members meet in the 组织生活会 instead.
+            org_kinds=("base_party_committee", "organs_work_committee"),
         ),
         MeetingType(
             MeetingTypeCode.DEMOCRATIC_REVIEW,

@@ -5,15 +5,24 @@ Each returns a queryset whose query count does not grow with the number of rows.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Count, F, FilteredRelation, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 
 from zhibu.core import periods
 from zhibu.members.models import Member
+from zhibu.orglife.meeting_types import ContentCategory
 from zhibu.orglife.models import (
+    Amendment,
     Attendance,
     LeaveRequest,
     LeaveStatus,
@@ -164,17 +173,53 @@ def leave_list(*, user) -> QuerySet[LeaveRequest]:
     )
 
 
-def makeup_list(*, user, overdue_only: bool = False, today: date | None = None) -> QuerySet[Makeup]:
+MAKEUP_STATES = ("open", "overdue", "submitted", "done")
+
+
+def makeup_list(
+    *,
+    user,
+    overdue_only: bool = False,
+    today: date | None = None,
+    state: str | None = None,
+) -> QuerySet[Makeup]:
     """Make-ups the user may see: their own, and those of branches where they may see personal
-    records or run organizational life. Overdue = not confirmed and past the deadline."""
+    records or run organizational life. Overdue = not confirmed and past the deadline.
+
+    `state` narrows and orders the list by what needs action: `open` (not confirmed: overdue
+    first, then the newest deadline), `overdue`, `submitted` (waiting to be confirmed) and
+    `done` (newest confirmation first). Without a state: every row, by deadline."""
+    today = today or timezone.localdate()
+    if overdue_only:
+        state = "overdue"
     q = scope_q(user, Action.VIEW_PERSONAL, Makeup) | scope_q(user, Action.MANAGE_ORGLIFE, Makeup)
     qs = Makeup.objects.filter(q).select_related(
         "attendance__meeting__org", "member", "later_meeting", "confirmed_by"
     )
-    if overdue_only:
-        today = today or timezone.localdate()
-        qs = qs.filter(confirmed_at__isnull=True, due_date__lt=today)
-    return qs.order_by("due_date", "pk")
+    if state is None:
+        return qs.order_by("due_date", "pk")
+    if state == "done":
+        return qs.filter(confirmed_at__isnull=False).order_by("-confirmed_at", "-pk")
+    qs = qs.filter(confirmed_at__isnull=True)
+    if state == "overdue":
+        qs = qs.filter(due_date__lt=today)
+    elif state == "submitted":
+        qs = qs.filter(submitted_at__isnull=False)
+    lapsed = Case(When(due_date__lt=today, then=0), default=1)
+    return qs.order_by(lapsed, "-due_date", "-pk")
+
+
+def makeup_counts(*, user, today: date | None = None) -> dict[str, int]:
+    """How many make-ups are in each state of makeup_list, in one query (for the tabs)."""
+    today = today or timezone.localdate()
+    q = scope_q(user, Action.VIEW_PERSONAL, Makeup) | scope_q(user, Action.MANAGE_ORGLIFE, Makeup)
+    open_ = Q(confirmed_at__isnull=True)
+    return Makeup.objects.filter(q).aggregate(
+        open=Count("pk", filter=open_),
+        overdue=Count("pk", filter=open_ & Q(due_date__lt=today)),
+        submitted=Count("pk", filter=open_ & Q(submitted_at__isnull=False)),
+        done=Count("pk", filter=Q(confirmed_at__isnull=False)),
+    )
 
 
 def org_calendar(*, user, org: Organization, month: periods.Period | str) -> QuerySet[Meeting]:
@@ -207,3 +252,49 @@ def member_history(*, user, member: Member, limit: int = 200) -> list[Attendance
         )
         .order_by("-meeting__planned_start", "-pk")[:limit]
     )
+
+
+BLOCK_TAG = re.compile(r"</?(?:p|br|li|div|h[1-6]|ol|ul|tr|blockquote)\b[^>]*>", re.I)
+
+
+def _amended_text(field: str, value: str) -> str:
+    """A stored 补记 value as a reader sees it: a label for a code, local time for an ISO
+    timestamp, plain text for minutes (stored as sanitized HTML)."""
+    if not value:
+        return "—"
+    if field.startswith("attendance:"):
+        return str(dict(Outcome.choices).get(value, value))
+    if field == "content_category":
+        return str(dict(ContentCategory.choices).get(value, value))
+    if field in ("actual_start", "actual_end"):
+        moment = parse_datetime(value)
+        if moment is None:
+            return value
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return date_format(timezone.localtime(moment), "Y年n月j日 H:i")
+    if field == "minutes":
+        spaced = BLOCK_TAG.sub(lambda m: " " + m.group(0), value)  # paragraphs stay apart
+        return " ".join(html.unescape(strip_tags(spaced)).split())
+    return value
+
+
+def amendment_history(*, meeting: Meeting) -> list[Amendment]:
+    """A meeting's 补记 rows, each with `label`, `old_text` and `new_text` ready to read:
+    the field's name (出勤：张三 for an attendance), never the stored code. Two queries."""
+    rows = list(meeting.amendments.select_related("by"))
+    prefix = "attendance:"
+    ids = {int(a.field[len(prefix) :]) for a in rows if a.field.startswith(prefix)}
+    names = dict(Member.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for a in rows:
+        if a.field.startswith(prefix):
+            name = names.get(int(a.field[len(prefix) :]), "—")
+            a.label = _("出勤：%(name)s") % {"name": name}
+        else:
+            try:
+                a.label = str(Meeting._meta.get_field(a.field).verbose_name)
+            except FieldDoesNotExist:
+                a.label = _("其他")
+        a.old_text = _amended_text(a.field, a.old_value)
+        a.new_text = _amended_text(a.field, a.new_value)
+    return rows

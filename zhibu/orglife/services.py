@@ -656,6 +656,59 @@ def sign_in(
     return attendance
 
 
+def attendance_all_present(*, actor, meeting: Meeting, now: datetime | None = None) -> int:
+    """全员到会: tick everyone still unmarked as present in one UPDATE, so the secretary only
+    marks the exceptions afterwards. Members who asked for leave (pending or approved) are
+    left as they are. Returns how many were ticked."""
+    now = _now(now)
+    with transaction.atomic():
+        meeting = _meeting_for_update(meeting)
+        _require_manage(actor, meeting)
+        if not _type_of(meeting).register_attendance:
+            raise ValidationError({"meeting": "该类会议不登记考勤"})
+        _check_open(meeting)
+        asked = LeaveRequest.objects.filter(meeting=meeting).exclude(status=LeaveStatus.REJECTED)
+        return (
+            Attendance.objects.filter(meeting=meeting, signed_in_at__isnull=True, outcome="")
+            .exclude(member_id__in=asked.values("member_id"))
+            .update(signed_in_at=now, sign_in_method=SignInMethod.ROSTER, outcome=Outcome.PRESENT)
+        )
+
+
+def attendance_mark(
+    *, actor, meeting: Meeting, member: Member | int, outcome: str, now: datetime | None = None
+) -> Attendance:
+    """Mark one attendee's outcome before the record is confirmed (the exceptions after
+    全员到会): present, late or left early count as there (ticked now if not signed in);
+    on leave needs a leave approved before the start; absent or on leave clears a sign-in."""
+    now = _now(now)
+    member_id = member if isinstance(member, int) else member.pk
+    with transaction.atomic():
+        meeting = _meeting_for_update(meeting)
+        _require_manage(actor, meeting)
+        if not _type_of(meeting).register_attendance:
+            raise ValidationError({"meeting": "该类会议不登记考勤"})
+        _check_open(meeting)
+        parsed = _parse_outcomes(meeting, {member_id: outcome})
+        att = (
+            Attendance.objects.select_for_update()
+            .select_related("member")
+            .filter(meeting=meeting, member_id=member_id)
+            .first()
+        )
+        if att is None:
+            raise ValidationError({"member": "该党员不在本次会议的应到人员名单中"})
+        _check_on_leave(meeting, parsed, {member_id: att.member.name})
+        att.outcome = parsed[member_id]
+        if att.outcome in ATTENDED:
+            if att.signed_in_at is None:
+                att.signed_in_at, att.sign_in_method = now, SignInMethod.ROSTER
+        else:
+            att.signed_in_at, att.sign_in_method = None, ""
+        att.save(update_fields=["outcome", "signed_in_at", "sign_in_method"])
+    return att
+
+
 def _already(attendance: Attendance) -> str:
     at = timezone.localtime(attendance.signed_in_at)
     return f"{attendance.member.name}已于 {at:%H:%M} 签到，不能重复签到"

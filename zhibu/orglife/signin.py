@@ -63,14 +63,20 @@ def signin_token(meeting: Meeting, *, now: datetime | None = None) -> str:
     return signing.Signer(salt=SALT).sign(f"{meeting.pk}.{_slot(now)}")
 
 
-def signin_url(meeting: Meeting, *, now: datetime | None = None) -> str:
-    """The absolute address encoded in the QR code: the member's sign-in page with the token."""
+def signin_url(meeting: Meeting, *, now: datetime | None = None, base: str | None = None) -> str:
+    """The absolute address encoded in the QR code: the member's sign-in page with the token.
+
+    `base` is the address the browser showing the code used (scheme and host): a phone that
+    scans it reaches the same server. ZHIBU_BASE_URL wins when set explicitly, and is the
+    address without a request."""
     token = signin_token(meeting, now=now)
     try:
         path = reverse("orglife:meeting_signin", args=[meeting.pk])
     except NoReverseMatch:
         path = f"/orglife/meetings/{meeting.pk}/sign-in/"
-    return f"{settings.ZHIBU_BASE_URL.rstrip('/')}{path}?t={token}"
+    if settings.ZHIBU_BASE_URL_FIXED or not base:
+        base = settings.ZHIBU_BASE_URL
+    return f"{base.rstrip('/')}{path}?t={token}"
 
 
 def check_token(meeting: Meeting, token: str, *, now: datetime) -> None:

@@ -12,6 +12,12 @@ urlpatterns = [
     path("meetings/<int:pk>/notify/", views.meeting_notify, name="meeting_notify"),
     path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting_cancel"),
     path("meetings/<int:pk>/roster/<int:member_pk>/", views.roster_tick, name="roster_tick"),
+    path("meetings/<int:pk>/attendance/all/", views.attendance_all, name="attendance_all"),
+    path(
+        "meetings/<int:pk>/attendance/<int:member_pk>/",
+        views.attendance_mark,
+        name="attendance_mark",
+    ),
     path("meetings/<int:pk>/leave/", views.leave_request, name="leave_request"),
     path("meetings/<int:pk>/leave/file/", views.leave_file, name="leave_file"),
     path("members/<int:pk>/history/", views.member_history, name="member_history"),

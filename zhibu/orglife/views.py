@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhibu.core import periods
+from zhibu.core.paging import page_of
+from zhibu.core.pinyin import by_pinyin
 from zhibu.members.models import Member
 from zhibu.orglife import selectors, services
 from zhibu.orglife import signin as signin_rules
@@ -56,7 +58,7 @@ from zhibu.orglife.models import (
     MeetingStatus,
     Outcome,
 )
-from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.models import Organization, OrgKind, subtree_q
 from zhibu.orgs.permissions import Action, can, get_or_404, user_scope
 from zhibu.orgs.selectors import org_list, org_roots
 
@@ -64,7 +66,8 @@ from zhibu.orgs.selectors import org_list, org_roots
 
 
 def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request wanting a partial (a history restore was made a page load already)."""
+    return bool(request.htmx)
 
 
 def _org(user, pk: int, action: Action = Action.VIEW) -> Organization:
@@ -131,8 +134,28 @@ def org_calendar(request: HttpRequest, org_pk: int) -> HttpResponse:
     """A branch's month: grid (default) or list; the fixed party day is marked."""
     org = _org(request.user, org_pk)
     month = _month_param(request)
-    view = "list" if request.GET.get("view") == "list" else "grid"
-    meetings = list(selectors.org_calendar(user=request.user, org=org, month=month))
+    # Above a branch, the month is read branch by branch (a list grouped by branch, with a
+    # filter): one grid with thirty branches' meetings says nothing.
+    branches: list[Organization] = []
+    if org.kind not in (OrgKind.BRANCH, OrgKind.PARTY_GROUP):
+        branches = list(
+            org_list(user=request.user)
+            .filter(subtree_q(org.path, "path"), kind=OrgKind.BRANCH, is_active=True)
+            .only("pk", "name", "path")
+            .order_by("name")[:1000]
+        )
+    picked = next((b for b in branches if str(b.pk) == request.GET.get("branch")), None)
+    default_view = "list" if branches and picked is None else "grid"
+    view = request.GET.get("view") if request.GET.get("view") in ("list", "grid") else default_view
+    meetings = list(selectors.org_calendar(user=request.user, org=picked or org, month=month))
+    groups: list[tuple[Organization, list[Meeting]]] = []
+    if branches and view == "list":
+        by_org: dict[int, list[Meeting]] = defaultdict(list)
+        for m in meetings:
+            by_org[m.org_id].append(m)
+        owners = {m.org_id: m.org for m in meetings}
+        groups = [(owners[pk], rows) for pk, rows in by_org.items()]
+        groups.sort(key=lambda g: (g[0].path, g[0].name))
     by_day: dict[date, list[Meeting]] = defaultdict(list)
     for m in meetings:
         by_day[timezone.localdate(m.planned_start)].append(m)
@@ -169,6 +192,9 @@ def org_calendar(request: HttpRequest, org_pk: int) -> HttpResponse:
         "today": timezone.localdate(),
         "can_schedule": can(request.user, Action.MANAGE_ORGLIFE, org),
         "children": children,
+        "branches": branches,
+        "picked": picked,
+        "groups": groups,
         "weekdays": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
     }
     template = "orglife/_calendar.html" if _is_htmx(request) else "orglife/calendar.html"
@@ -243,7 +269,28 @@ def _record_parts(meeting: Meeting) -> dict[str, list]:
         "decisions": list(meeting.decisions.order_by("pk")),
         "discussion": list(meeting.discussion.select_related("speaker").order_by("pk")),
         "attachments": list(meeting.attachments.order_by("pk")),
-        "amendments": list(meeting.amendments.select_related("by")),
+        "amendments": selectors.amendment_history(meeting=meeting),
+    }
+
+
+def _name(att: Attendance) -> str:
+    return att.member.name
+
+
+def _attendance_counts(attendances: list[Attendance]) -> dict[str, int]:
+    """The counter above the roster (应到 · 已签到 · 请假 · 迟到 · 早退 · 缺席)."""
+    return {
+        "due": len(attendances),
+        "signed": sum(1 for a in attendances if a.signed_in_at),
+        "leave": sum(
+            1
+            for a in attendances
+            if a.outcome == Outcome.ON_LEAVE
+            or (not a.outcome and a.leave and a.leave.status == LeaveStatus.APPROVED)
+        ),
+        "late": sum(1 for a in attendances if a.outcome == Outcome.LATE),
+        "left_early": sum(1 for a in attendances if a.outcome == Outcome.LEFT_EARLY),
+        "absent": sum(1 for a in attendances if a.outcome == Outcome.ABSENT),
     }
 
 
@@ -268,14 +315,11 @@ def _meeting_context(request: HttpRequest, meeting: Meeting, forms: dict[str, An
     }
     attendances: list[Attendance] = []
     if manage or approve:
-        attendances = list(selectors.meeting_attendance(meeting=meeting))
+        attendances = by_pinyin(selectors.meeting_attendance(meeting=meeting), _name)
         ctx["attendances"] = attendances
-        ctx["counts"] = {
-            "due": len(attendances),
-            "signed": sum(1 for a in attendances if a.signed_in_at),
-            "leave": sum(1 for a in attendances if a.leave and a.leave.status == "approved"),
-            "absent": sum(1 for a in attendances if a.outcome == Outcome.ABSENT),
-        }
+        ctx["counts"] = _attendance_counts(attendances)
+        ctx["outcome_choices"] = Outcome.choices
+        ctx["can_mark"] = meeting.status in (MeetingStatus.PLANNED, MeetingStatus.HELD)
         ctx["pending_leaves"] = [
             a for a in attendances if a.leave and a.leave.status == LeaveStatus.PENDING
         ]
@@ -370,14 +414,64 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attendance_row(request: HttpRequest, meeting: Meeting, member_pk: int, error: str = ""):
-    att = selectors.meeting_attendance(meeting=meeting).filter(member_id=member_pk).first()
+    """One roster row after a change, with the counter above the roster swapped in place."""
+    attendances = list(selectors.meeting_attendance(meeting=meeting))
+    att = next((a for a in attendances if a.member_id == member_pk), None)
     if att is None:
         raise Http404
     return render(
         request,
         "orglife/_attendance_row.html",
-        {"a": att, "meeting": meeting, "manage": True, "row_error": error},
+        {
+            "a": att,
+            "meeting": meeting,
+            "manage": True,
+            "row_error": error,
+            "row_counts": _attendance_counts(attendances),
+            "outcome_choices": Outcome.choices,
+        },
     )
+
+
+@login_required
+@require_POST
+def attendance_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """全员到会: everyone not yet marked (and not on leave) is ticked present at once."""
+    meeting = _manage(request.user, pk)
+    try:
+        n = services.attendance_all_present(actor=request.user, meeting=meeting)
+    except ValidationError as exc:
+        notice, ok = _error_text(exc), False
+    else:
+        notice, ok = _("已记 %(n)s 人到会；请标出迟到、早退或缺席的同志") % {"n": n}, True
+    if _is_htmx(request):  # the roster and its counter, with the notice in place
+        ctx = _meeting_context(request, meeting, {})
+        ctx["attendance_notice"], ctx["attendance_ok"] = notice, ok
+        return render(request, "orglife/_attendance.html", ctx)
+    (messages.success if ok else messages.error)(request, notice)
+    return redirect(reverse("orglife:meeting", args=[meeting.pk]) + "#attendance")
+
+
+@login_required
+@require_POST
+def attendance_mark(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Mark one exception (迟到, 早退, 请假, 缺席) or put the member back as present."""
+    meeting = _manage(request.user, pk)
+    error = ""
+    try:
+        services.attendance_mark(
+            actor=request.user,
+            meeting=meeting,
+            member=member_pk,
+            outcome=request.POST.get("outcome", ""),
+        )
+    except ValidationError as exc:
+        error = _error_text(exc)
+    if _is_htmx(request):
+        return _attendance_row(request, meeting, member_pk, error)
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("orglife:meeting", args=[meeting.pk]) + "#attendance")
 
 
 @login_required
@@ -465,16 +559,31 @@ def leave_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def signin_code(request: HttpRequest, pk: int) -> HttpResponse:
     """A member signs in with the 6-digit code shown in the room."""
     meeting = selectors.meeting_get(user=request.user, pk=pk)
-    return _form_post(
-        request,
-        meeting,
-        "code",
-        SignInCodeForm(request.POST),
-        lambda d: services.sign_in(
-            actor=request.user, meeting=meeting, method="code", code=d["code"]
-        ),
-        _("签到成功"),
-    )
+    form = SignInCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            att = services.sign_in(
+                actor=request.user, meeting=meeting, method="code", code=form.cleaned_data["code"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if att.outcome == Outcome.LATE:
+                messages.warning(request, _late_text(meeting, att))
+            else:
+                messages.success(request, _("签到成功"))
+            return redirect(reverse("orglife:meeting", args=[meeting.pk]))
+    return _render_meeting(request, meeting, {"code": form, "open": "code"})
+
+
+def _late_text(meeting: Meeting, att: Attendance) -> str:
+    """What a member signing in late is told: signed in, and recorded as late."""
+    start = timezone.localtime(meeting.actual_start or meeting.planned_start)
+    text = _("已签到，但记为迟到：会议 %(start)s 开始，您 %(at)s 签到。如有特殊情况请向支部说明。")
+    return text % {
+        "start": f"{start:%H:%M}",
+        "at": f"{timezone.localtime(att.signed_in_at):%H:%M}",
+    }
 
 
 @login_required
@@ -615,9 +724,9 @@ def meeting_amend(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- sign-in screens
 
 
-def _screen_context(meeting: Meeting) -> dict[str, Any]:
+def _screen_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     now = timezone.now()
-    url = services.signin_url(meeting, now=now)
+    url = services.signin_url(meeting, now=now, base=request.build_absolute_uri("/"))
     qr = segno.make(url, error="m")
     counts = selectors.meeting_attendance(meeting=meeting).aggregate(
         due=Count("pk"), signed=Count("pk", filter=Q(signed_in_at__isnull=False))
@@ -640,13 +749,13 @@ def _screen_context(meeting: Meeting) -> dict[str, Any]:
 def signin_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """For the projector: a rotating QR code, the 6-digit code and the live count."""
     meeting = _manage(request.user, pk)
-    return render(request, "orglife/signin_screen.html", _screen_context(meeting))
+    return render(request, "orglife/signin_screen.html", _screen_context(request, meeting))
 
 
 @login_required
 def signin_screen_live(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _manage(request.user, pk)
-    return render(request, "orglife/_signin_live.html", _screen_context(meeting))
+    return render(request, "orglife/_signin_live.html", _screen_context(request, meeting))
 
 
 @login_required
@@ -686,10 +795,18 @@ def meeting_signin(request: HttpRequest, pk: int) -> HttpResponse:
             problem = _("现在不在签到时间内（会前 %(m)s 分钟至会后 %(m)s 分钟）") % {
                 "m": signin_rules.margin_minutes(meeting)
             }
+    late = _late_text(meeting, mine) if done and mine.outcome == Outcome.LATE else ""
     return render(
         request,
         "orglife/signin_phone.html",
-        {"meeting": meeting, "mine": mine, "token": token, "problem": problem, "done": done},
+        {
+            "meeting": meeting,
+            "mine": mine,
+            "token": token,
+            "problem": problem,
+            "done": done,
+            "late": late,
+        },
     )
 
 
@@ -697,7 +814,7 @@ def meeting_signin(request: HttpRequest, pk: int) -> HttpResponse:
 def signin_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable sign-in sheet: members without a smartphone sign on paper."""
     meeting = _manage(request.user, pk)
-    attendances = list(selectors.meeting_attendance(meeting=meeting))
+    attendances = by_pinyin(selectors.meeting_attendance(meeting=meeting), _name)
     return render(request, "orglife/signin_sheet.html", {"meeting": meeting, "rows": attendances})
 
 
@@ -786,16 +903,19 @@ def makeup_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def leave_inbox(request: HttpRequest) -> HttpResponse:
-    leaves = list(selectors.leave_inbox(user=request.user))
-    return render(request, "orglife/leave_inbox.html", {"leaves": leaves})
+    page = page_of(request, selectors.leave_inbox(user=request.user))
+    return render(request, "orglife/leave_inbox.html", {"leaves": page, "page": page})
 
 
 @login_required
 def makeup_list(request: HttpRequest) -> HttpResponse:
-    overdue = request.GET.get("overdue") == "1"
-    rows = list(selectors.makeup_list(user=request.user, overdue_only=overdue))
+    """Make-ups by what needs action (overdue first, then the newest), 30 to a page."""
+    state = request.GET.get("state") or ("overdue" if request.GET.get("overdue") == "1" else "")
+    if state not in selectors.MAKEUP_STATES:
+        state = "open"
     today = timezone.localdate()
-    for mk in rows:
+    page = page_of(request, selectors.makeup_list(user=request.user, state=state, today=today))
+    for mk in page:
         mk.can_confirm = not mk.is_done and can(
             request.user, Action.MANAGE_ORGLIFE, mk.attendance.meeting.org
         )
@@ -803,7 +923,12 @@ def makeup_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "orglife/makeup_list.html",
-        {"rows": rows, "overdue": overdue, "today": today},
+        {
+            "page": page,
+            "state": state,
+            "counts": selectors.makeup_counts(user=request.user, today=today),
+            "today": today,
+        },
     )
 
 

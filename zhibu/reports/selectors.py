@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zhibu.core.periods import Period
 from zhibu.members.models import Member
-from zhibu.orglife.models import Attendance, Makeup
+from zhibu.orglife.models import Attendance, Makeup, Outcome
 from zhibu.orgs.permissions import Action, scope_q, visible_to
 from zhibu.reports.models import (
     DemocraticReview,
@@ -37,8 +38,13 @@ def readable_reports(*, user) -> QuerySet[ThoughtReport]:
 
 
 def reports_to_review(*, user) -> QuerySet[ThoughtReport]:
+    """Submitted reports of others the user may read, newest first (the 待审阅 list)."""
     return (
-        readable_reports(user=user).filter(status=ReportStatus.SUBMITTED).exclude(member__user=user)
+        readable_reports(user=user)
+        .filter(status=ReportStatus.SUBMITTED)
+        .exclude(member__user=user)
+        .select_related("member")
+        .order_by("-submitted_at", "-pk")
     )
 
 
@@ -90,9 +96,13 @@ def member_file(*, user, member: Member, year: int) -> dict:
     outcomes = list(
         ReviewOutcome.objects.filter(member=member, review__year=year).select_related("review")
     )
-    counts: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
     for a in attendance:
-        counts[a.outcome or "pending"] = counts.get(a.outcome or "pending", 0) + 1
+        by_outcome[a.outcome] = by_outcome.get(a.outcome, 0) + 1
+    # (label, count) in the outcomes' order; a meeting not yet recorded is 待记录, never a code
+    counts = [(label, by_outcome[code]) for code, label in Outcome.choices if code in by_outcome]
+    if by_outcome.get(""):
+        counts.append((_("待记录"), by_outcome[""]))
     return {
         "member": member,
         "year": year,

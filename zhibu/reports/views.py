@@ -12,7 +12,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
+from zhibu.core.paging import page_of
+from zhibu.core.pinyin import by_pinyin
 from zhibu.members.models import Member
 from zhibu.orglife.models import Meeting
 from zhibu.orgs.models import Organization
@@ -40,8 +44,10 @@ def report_list(request):
         request,
         "reports/report_list.html",
         {
-            "mine": mine,
-            "to_review": selectors.reports_to_review(user=request.user),
+            "mine": page_of(request, mine.order_by("-created_at", "-pk")),
+            "to_review": page_of(
+                request, selectors.reports_to_review(user=request.user), param="r"
+            ),
             "kinds": ReportKind.choices,
         },
     )
@@ -147,59 +153,90 @@ def member_file(request, pk: int):
     return render(request, "reports/member_file.html", data)
 
 
+def _sheet(wb, title: str, header: list[str], widths: list[int], rows, *, first: bool = False):
+    """One sheet people can sort: a frozen header row, column widths, dates as dates."""
+    ws = wb.active if first else wb.create_sheet(title)
+    ws.title = title
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A2"
+    return ws
+
+
 def _member_file_xlsx(data: dict) -> HttpResponse:
     from openpyxl import Workbook
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "组织生活"
-    ws.append(["日期", "组织", "类型", "主题", "出勤", "签到方式"])
-    for a in data["attendance"]:
-        m = a.meeting
-        ws.append(
+    _sheet(
+        wb,
+        "组织生活",
+        ["日期", "组织", "类型", "主题", "出勤", "签到方式"],
+        [12, 24, 14, 40, 10, 12],
+        (
             [
-                timezone.localtime(m.planned_start).strftime("%Y-%m-%d"),
-                m.org.name,
-                m.get_meeting_type_display(),
-                m.topic,
+                timezone.localtime(a.meeting.planned_start).date(),
+                a.meeting.org.name,
+                a.meeting.get_meeting_type_display(),
+                a.meeting.topic,
                 a.get_outcome_display() or "—",
                 a.get_sign_in_method_display() or "",
             ]
-        )
-    ws = wb.create_sheet("补课")
-    ws.append(["会议", "期限", "完成", "确认"])
-    for mk in data["makeups"]:
-        ws.append(
+            for a in data["attendance"]
+        ),
+        first=True,
+    )
+    _sheet(
+        wb,
+        "补课",
+        ["会议", "期限", "完成", "确认"],
+        [40, 12, 8, 8],
+        (
             [
                 mk.attendance.meeting.topic,
-                mk.due_date.isoformat(),
+                mk.due_date,
                 "是" if mk.submitted_at else "否",
                 "是" if mk.confirmed_at else "否",
             ]
-        )
-    ws = wb.create_sheet("汇报")
-    ws.append(["提交时间", "标题", "状态"])
-    for report, readable in data["reports"]:
-        ws.append(
+            for mk in data["makeups"]
+        ),
+    )
+    _sheet(
+        wb,
+        "汇报",
+        ["提交时间", "标题", "状态"],
+        [12, 40, 10],
+        (
             [
-                timezone.localtime(report.submitted_at).strftime("%Y-%m-%d")
-                if report.submitted_at
-                else "",
+                timezone.localtime(report.submitted_at).date() if report.submitted_at else None,
                 report.title if readable else "（内容仅本人、书记和培养联系人可见）",
                 report.get_status_display(),
             ]
-        )
-    ws = wb.create_sheet("民主评议")
-    ws.append(["年度", "评定等次", "组织处置", "处置完成"])
-    for o in data["outcomes"]:
-        ws.append(
+            for report, readable in data["reports"]
+        ),
+    )
+    _sheet(
+        wb,
+        "民主评议",
+        ["年度", "评定等次", "组织处置", "处置完成"],
+        [8, 12, 16, 12],
+        (
             [
                 o.review.year,
                 o.get_grade_display() or "—",
                 o.get_disposition_display() or "",
-                o.follow_up_done_on.isoformat() if o.follow_up_done_on else "",
+                o.follow_up_done_on,
             ]
-        )
+            for o in data["outcomes"]
+        ),
+    )
     out = BytesIO()
     wb.save(out)
     name = f"member-{data['member'].pk}-{data['year']}.xlsx"
@@ -253,8 +290,10 @@ def work_reports(request):
         request,
         "reports/work_reports.html",
         {
-            "reports": selectors.work_report_list(user=request.user).prefetch_related(
-                "responses__member"
+            "reports": page_of(
+                request,
+                selectors.work_report_list(user=request.user).prefetch_related("responses__member"),
+                per_page=10,
             ),
             "orgs": orgs,
             "errors": errors,
@@ -288,7 +327,10 @@ def review_list(request):
         request,
         "reports/review_list.html",
         {
-            "reviews": selectors.review_list(user=request.user).order_by("-year", "org__name"),
+            "reviews": page_of(
+                request,
+                selectors.review_list(user=request.user).order_by("-year", "org__name", "pk"),
+            ),
             "branches": branches,
             "year": timezone.localdate().year,
             "errors": errors,
@@ -346,7 +388,12 @@ def review_detail(request, pk: int):
         else:
             messages.success(request, _("已提交"))
             return redirect("reports:review", review.pk)
-    outcomes = list(review.outcomes.select_related("member").order_by("member__name"))
+    outcomes = by_pinyin(review.outcomes.select_related("member"), lambda o: o.member.name)
+    if manage:
+        tally = services.vote_tally(review)
+        for o in outcomes:  # the peer votes as (等次, votes) in the grades' order, never a code
+            votes = tally.get(o.member_id, {})
+            o.votes = [(label, votes[g]) for g, label in Grade.choices if votes.get(g)]
     voted = set()
     if me is not None:
         voted = set(review.votes.filter(voter=me).values_list("subject_id", flat=True))
@@ -358,7 +405,6 @@ def review_detail(request, pk: int):
             "me": me,
             "manage": manage,
             "outcomes": outcomes,
-            "tally": services.vote_tally(review) if manage else {},
             "cap": services.excellent_cap(review),
             "cap_share": parameter_value(review.org, "excellent_cap"),
             "grades": Grade.choices,

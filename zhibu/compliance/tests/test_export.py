@@ -150,6 +150,12 @@ def test_export_colours_by_light_and_writes_open_hints_and_trend(client, world, 
     ws = wb["达标情况"]
     assert [ws.cell(row=r, column=2).value for r in (4, 5)] == ["未达标 0/2", "进行中 0/2 · 提示 1"]
     assert [ws.cell(row=r, column=2).fill.fgColor.rgb for r in (4, 5)] == ["00FFCDD2", "00DCE6F0"]
+    # the same cells as numbers, one row per organization and family, to sort and filter
+    detail = sheet_rows(content, "明细")
+    assert detail[0] == ["组织", "类别", "状态", "达标", "适用", "未达标", "有风险", "提示"]
+    assert ["第一党支部", "总体", "未达标", 0, 2, 1, 0, 0] in detail
+    assert ["第二党支部", "总体", "进行中", 0, 2, 1, 0, 1] in detail
+    assert wb["明细"].freeze_panes == "A2" and wb["明细"]["D1"].font.bold
     assert sheet_rows(content, "按规则") == [
         ["规则", "类别", "达标", "进行中", "有风险", "未达标", "不适用", "其中提示"],
         [selectors.rule_name("organ_party_day_monthly"), "主题党日", 0, 2, 0, 1, 0, 0],

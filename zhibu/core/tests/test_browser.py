@@ -21,6 +21,9 @@ def test_tree_branch_member(world, page_for, live_server, phone):
     if phone:
         assert no_sideways_scroll(page)
 
+    if phone:  # under 600 px the menu is a drawer behind one button
+        assert not page.get_by_role("link", name="组织", exact=True).is_visible()
+        page.click("[data-testid=menu-button]")
     page.get_by_role("link", name="组织", exact=True).click()
     page.wait_for_url("**/orgs/")
     assert page.locator("h1").inner_text() == "组织架构"
@@ -71,3 +74,57 @@ def test_tree_expands_lazily(world, page_for, live_server):
     summary.click(position={"x": box["width"] - 4, "y": box["height"] / 2})
     node.get_by_text("第一党小组").wait_for()
     assert node.get_by_text("1 名党员").is_visible()
+
+
+def _full_page(page) -> bool:
+    """The whole page is there: our header and stylesheet, not a bare fragment."""
+    return page.evaluate(
+        "!!document.querySelector('header.site-header')"
+        " && !!document.querySelector('link[href*=\"zhibu.css\"]')"
+    )
+
+
+def test_back_after_a_search_restores_the_full_page(world, page_for, live_server):
+    """An htmx search pushes its address; Back (to another page and back, or inside the
+    search history with htmx's snapshot gone) shows the whole styled page, never a fragment."""
+    page = page_for(world.secretary, phone=True)
+    page.goto(f"{live_server.url}/members/")
+    page.fill("#member-q", "李")
+    page.wait_for_url("**/members/?*q=*")
+    page.wait_for_selector("#member-results >> text=李党员")
+    page.fill("#member-q", "王")
+    page.wait_for_url("**q=%E7%8E%8B*")
+    page.wait_for_selector("#member-results >> text=王党员")
+    # leave for another page and come back
+    page.goto(f"{live_server.url}/orglife/my/")
+    page.go_back()
+    page.wait_for_selector("#member-results >> text=王党员")
+    assert _full_page(page)
+    # Back inside the search history with htmx's snapshot cache gone: htmx asks the server
+    page.evaluate("localStorage.clear()")
+    page.go_back()
+    page.wait_for_selector("#member-results >> text=李党员")
+    assert _full_page(page)
+    assert page.locator("header.site-header").count() == 1  # not a page inside the page
+    page.screenshot(path="/tmp/back-after-search-phone.png", full_page=True)
+
+
+def test_phone_menu_is_a_drawer_with_tap_sized_items(world, page_for, live_server):
+    """A secretary's dozen menu items do not wrap to three rows on a phone: one 菜单 button
+    opens them as a list of 44 px rows; on a desktop the menu is shown as before."""
+    page = page_for(world.secretary, phone=True)
+    menu = page.locator(".site-menu")
+    assert not menu.is_visible()
+    header = page.locator("header.site-header").bounding_box()
+    assert header["height"] < 110, header
+    page.click("[data-testid=menu-button]")
+    assert menu.is_visible()
+    heights = page.eval_on_selector_all(
+        ".site-menu > li > a", "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 44, heights
+    assert no_sideways_scroll(page)
+    page.screenshot(path="/tmp/menu-drawer-phone.png", full_page=True)
+    desk = page_for(world.secretary)
+    assert desk.locator(".site-menu").is_visible()
+    assert not desk.locator("[data-testid=menu-button]").is_visible()

@@ -80,3 +80,16 @@ def test_demo_clock_agrees_with_a_given_day():
     assert today == date(2026, 3, 15) and timezone.localdate(now) == today
     now, today = demo_clock(now=None, today=None)
     assert today == timezone.localdate(now)
+
+
+def test_demo_on_every_interface_accepts_the_lan_address(monkeypatch, settings):
+    """`zhibu demo --host 0.0.0.0`: a phone on the same network may open the printed address."""
+    from zhibu.demo.management.commands import demo
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    monkeypatch.setattr(demo, "lan_address", lambda: "192.168.1.20")
+    out = StringIO()
+    command = demo.Command(stdout=out)
+    command._allow_lan(8000)
+    assert "192.168.1.20" in settings.ALLOWED_HOSTS
+    assert "http://192.168.1.20:8000/" in out.getvalue()

@@ -93,6 +93,7 @@ def test_party_day_journey(world, page_for, live_server, settings):
 
         # ---- a member asks for leave from their phone, before the start
         liu_page = page_for(liu, phone=True)
+        liu_page.click("[data-testid=menu-button]")  # the phone's menu drawer
         liu_page.click("[data-testid=menu-my]")
         liu_page.click("text=查看 / 请假 / 签到")
         liu_page.click("[data-testid=leave-open]")
@@ -192,7 +193,7 @@ def test_party_day_journey(world, page_for, live_server, settings):
         zhou_page = page_for(zhou, phone=True)
         zhou_page.goto(f"{url}/orglife/my/")
         zhou_page.wait_for_selector("[data-testid=my-makeup]")
-        assert "请在 1月14日 前完成" in zhou_page.inner_text("[data-testid=my-makeup]")
+        assert "请在 2027年1月14日 前完成" in zhou_page.inner_text("[data-testid=my-makeup]")
         zhou_page.fill("[name=reflection]", "认真学习了会议记录和党章总纲，对照检查了自己。")
         zhou_page.click("[data-testid=makeup-submit]")
         zhou_page.wait_for_selector("text=补课已提交")

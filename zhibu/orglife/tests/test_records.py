@@ -487,3 +487,43 @@ def test_amending_the_start_to_another_day_refreshes_from_the_old_day(
         reason="会议实际推迟一天举行",
     )
     assert calls == [(meeting.pk, None), (meeting.pk, date(2026, 10, 12))]
+
+
+def test_amendment_history_is_read_as_labels_plain_text_and_local_time(
+    world, meeting, clock, refreshed, client
+):
+    """The page names the field and shows values as people write them: no field code, no raw
+    HTML, no ISO timestamp, an outcome by its label."""
+    confirmed(world, meeting, clock)
+    changes = [
+        ("minutes", "<p>传达学习<strong>四中全会</strong>精神</p><p>讨论&amp;交流</p>", "补充"),
+        ("actual_end", "2026-10-12 16:30", "按签到表核对"),
+        (f"attendance:{world.member.pk}", "present", "签到表漏登"),
+        ("content_category", "party_work", "类别选错"),
+    ]
+    for field, value, reason in changes:
+        services.amend(
+            actor=world.secretary, meeting=meeting, field=field, value=value, reason=reason
+        )
+    client.force_login(world.secretary)
+    page = client.get(f"/orglife/meetings/{meeting.pk}/")
+    html = page.content.decode()
+    history = html[html.index('data-testid="amendments"') :]
+    history = history[: history.index("</ol>")]
+    for shown in (
+        "<strong>会议记录</strong>",
+        "原值：记录",
+        "新值：传达学习四中全会精神 讨论&amp;交流",
+        "<strong>实际结束</strong>",
+        "原值：2026年10月12日 17:00",
+        "新值：2026年10月12日 16:30",
+        "<strong>出勤：李党员</strong>",
+        "原值：缺席",
+        "新值：出席",
+        "<strong>内容类别</strong>",
+        "原值：政治学习",
+        "新值：党务工作",
+    ):
+        assert shown in history, shown
+    for code in ("actual_end", "minutes", "&lt;p&gt;", "T17:00", "present", "attendance:"):
+        assert code not in history, code

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import close_old_connections, connection
 from django.http import Http404
+from django.urls import reverse
 
 from zhibu.orglife import services
 from zhibu.orglife.models import Attendance, Outcome
@@ -294,3 +295,24 @@ def test_concurrent_sign_ins_for_one_member_produce_one_record(world, meeting, c
     assert all("不能重复签到" in r for r in results if r != "ok"), results
     assert Attendance.objects.filter(meeting=meeting, member=world.member).count() == 1
     assert row(meeting, world.member).signed_in_at == START
+
+
+def test_qr_uses_the_address_the_browser_used_unless_the_base_url_is_fixed(
+    world, meeting, clock, client, settings
+):
+    """Served on another host or port (a laptop on the branch's Wi-Fi), the QR still leads
+    there; an explicit ZHIBU_BASE_URL (a proxy that hides the host) wins."""
+    settings.ALLOWED_HOSTS = ["192.168.1.20", "testserver"]
+    settings.ZHIBU_BASE_URL = "http://127.0.0.1:8000"
+    settings.ZHIBU_BASE_URL_FIXED = False
+    clock.move_to(START)
+    client.force_login(world.secretary)
+    screen = reverse("orglife:signin_screen", args=[meeting.pk])
+    html = client.get(screen, HTTP_HOST="192.168.1.20:8765").content.decode()
+    assert (
+        f'data-signin-url="http://192.168.1.20:8765/orglife/meetings/{meeting.pk}/sign-in/?t='
+        in (html)
+    )
+    settings.ZHIBU_BASE_URL, settings.ZHIBU_BASE_URL_FIXED = "https://dj.example.cn", True
+    html = client.get(screen, HTTP_HOST="192.168.1.20:8765").content.decode()
+    assert f'data-signin-url="https://dj.example.cn/orglife/meetings/{meeting.pk}/sign-in/' in html

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -210,6 +211,49 @@ def test_calendar_query_count_does_not_grow_with_meetings(client, world, django_
     with django_assert_num_queries(few):
         response = client.get(url)
     assert response.content.decode().count('class="chip') == 18
+
+
+def test_committee_calendar_is_grouped_by_branch_with_a_filter(
+    client, world, django_assert_max_num_queries
+):
+    """The 工委's month reads branch by branch with the branch names; the filter narrows it to
+    one branch (grid then); the query count does not grow with branches or meetings."""
+    schedule(world, topic="第一支部学习")
+    sibling = services.meeting_schedule(
+        actor=world.sibling_secretary,
+        org=world.sibling,
+        meeting_type="party_day",
+        topic="第二支部学习",
+        planned_start=NOW + timedelta(days=3),
+        planned_end=NOW + timedelta(days=3, hours=3),
+    )
+    client.force_login(world.admin)
+    url = reverse("orglife:calendar", args=[world.committee.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    few = len(ctx.captured_queries)
+    groups = re.findall(r'data-testid="branch-group">\s*<h3><a href="[^"]+">([^<]+)</a>', html)
+    assert groups == ["第一党支部", "第二党支部"]
+    assert 'data-testid="branch-filter"' in html and 'class="chip' not in html
+    for i in range(5):
+        services.meeting_schedule(
+            actor=world.sibling_secretary,
+            org=world.sibling,
+            meeting_type="party_day",
+            topic=f"加场{i}",
+            planned_start=NOW + timedelta(days=4 + i),
+            planned_end=NOW + timedelta(days=4 + i, hours=3),
+        )
+    with django_assert_max_num_queries(few):
+        client.get(url)
+    picked = client.get(url, {"branch": world.sibling.pk}, HTTP_HX_REQUEST="true")
+    body = picked.content.decode()
+    assert "<html" not in body and "第二支部学习" in body and "第一支部学习" not in body
+    assert f'<option value="{world.sibling.pk}" selected>' in body
+    assert f'href="/orglife/meetings/{sibling.pk}/"' in body
+    # month navigation keeps the filter
+    assert f"branch={world.sibling.pk}" in body.split('aria-label="上个月"')[0]
 
 
 # --------------------------------------------------------------------------- schedule / edit
@@ -705,3 +749,179 @@ def test_phone_signin_on_cancelled_meeting_says_so(client, world, live_meeting):
     html = client.post(path, {"t": token}).content.decode()
     assert "本次会议已取消" in html
     assert not Attendance.objects.filter(signed_in_at__isnull=False).exists()
+
+
+def _hold(world, frozen, start: datetime) -> Meeting:
+    """A party day held at `start` with nobody signed in, confirmed: every due member absent."""
+    frozen.move_to(start - timedelta(days=1))
+    meeting = schedule(world, start=start)
+    frozen.move_to(start + timedelta(hours=5))
+    services.meeting_record(
+        actor=world.secretary,
+        meeting=meeting,
+        actual_start=start,
+        actual_end=start + timedelta(hours=3, minutes=30),
+        minutes="<p>学习党章</p>",
+    )
+    return services.record_confirm(actor=world.secretary, meeting=meeting)
+
+
+def test_makeups_by_what_needs_action_paginated_with_years(
+    client, world, frozen, django_assert_max_num_queries
+):
+    """Open make-ups: the overdue first (newest deadline first), then those still running; a
+    confirmed one is only under 已完成; 30 to a page; a deadline of last year says its year."""
+    meetings = [_hold(world, frozen, datetime(2025, 11, 2 + i, 14, tzinfo=SH)) for i in range(11)]
+    current = _hold(world, frozen, datetime(2026, 3, 1, 9, tzinfo=SH))
+    done = Makeup.objects.get(attendance__meeting=meetings[0], member=world.other_member)
+    services.makeup_complete(actor=world.secretary, makeup=done, method="study", reflection="送学")
+    frozen.move_to(NOW)
+    assert Makeup.objects.count() == 36  # 3 due members × 12 meetings
+    client.force_login(world.secretary)
+    with django_assert_max_num_queries(12):
+        first = client.get(reverse("orglife:makeups")).content.decode()
+    rows = re.findall(r'data-testid="makeup-row".*?期限 ([^<·]+)', first, re.S)
+    assert len(rows) == 30
+    assert rows[0].strip() == "2025年12月12日" and rows[-1].strip() == "2025年12月3日"
+    tabs = re.sub(r"\s+", " ", first[first.index("makeup-tabs") : first.index("</p>")])
+    for tab in ("全部未完成 35", "已逾期 32", "待确认 0", "已完成 1"):
+        assert tab in tabs, tab
+    assert "第 1/2 页，共 35 条" in first and "page=2" in first
+    with django_assert_max_num_queries(12):
+        second = client.get(reverse("orglife:makeups"), {"page": 2}).content.decode()
+    rows = re.findall(r'data-testid="makeup-row".*?期限 ([^<·]+)', second, re.S)
+    assert [r.strip() for r in rows] == ["2025年12月2日"] * 2 + ["3月31日"] * 3
+    assert f'makeup-confirm-{done.pk}"' not in first + second
+    finished = client.get(reverse("orglife:makeups"), {"state": "done"}).content.decode()
+    assert finished.count('data-testid="makeup-row"') == 1 and "已确认完成" in finished
+    assert current.pk and "已完成 1" in re.sub(r"\s+", " ", finished)
+
+
+# --------------------------------------------------------------------------- attendance in seconds
+
+
+def _counts(html: str) -> str:
+    m = re.search(r'<p class="counts" id="att-counts"[^>]*>(.*?)</p>', html, re.S)
+    return re.sub(r"\s+", " ", m.group(1)).strip()
+
+
+def test_all_present_then_exceptions_with_the_counter_in_place(client, world, live_meeting):
+    """全员到会 ticks everyone not on leave; each exception is one change of a select, and the
+    counter above the roster comes back with the row (out of band), so it is never stale."""
+    client.force_login(world.member_user)
+    client.post(reverse("orglife:leave_request", args=[live_meeting.pk]), {"reason": "出差"})
+    client.force_login(world.secretary)
+    hx = {"HTTP_HX_REQUEST": "true"}
+    part = client.post(reverse("orglife:attendance_all", args=[live_meeting.pk]), **hx)
+    html = part.content.decode()
+    assert html.startswith('<section id="attendance">') and "<html" not in html
+    assert _counts(html) == "应到 3 人 · 已签到 2 人 · 请假 0 人"
+    assert "已记 2 人到会" in html
+    rows = {a.member.name: a for a in Attendance.objects.filter(meeting=live_meeting)}
+    assert rows["张书记"].outcome == rows["王党员"].outcome == Outcome.PRESENT
+    assert rows["张书记"].sign_in_method == "roster"
+    assert rows["李党员"].outcome == "" and rows["李党员"].signed_in_at is None  # asked for leave
+
+    mark = reverse("orglife:attendance_mark", args=[live_meeting.pk, world.other_member.pk])
+    row = client.post(mark, {"outcome": "absent"}, **hx).content.decode()
+    assert row.startswith('<tr id="att-') and 'hx-swap-oob="true"' in row
+    assert _counts(row) == "应到 3 人 · 已签到 1 人 · 请假 0 人 · 缺席 1 人"
+    assert Attendance.objects.get(member=world.other_member, meeting=live_meeting).outcome == (
+        "absent"
+    )
+    row = client.post(mark, {"outcome": "late"}, **hx).content.decode()
+    assert _counts(row) == "应到 3 人 · 已签到 2 人 · 请假 0 人 · 迟到 1 人"
+    # 请假 only with a leave approved before the start: refused in the row, nothing changes
+    lee = reverse("orglife:attendance_mark", args=[live_meeting.pk, world.member.pk])
+    row = client.post(lee, {"outcome": "on_leave"}, **hx).content.decode()
+    assert "没有在会前获批的请假" in row
+    assert Attendance.objects.get(member=world.member, meeting=live_meeting).outcome == ""
+    # a second 全员到会 leaves the marked exceptions alone
+    client.post(reverse("orglife:attendance_all", args=[live_meeting.pk]), **hx)
+    assert Attendance.objects.get(member=world.other_member, meeting=live_meeting).outcome == (
+        "late"
+    )
+
+
+@pytest.mark.parametrize("name", ["anonymous", "member_user", "sibling_secretary", "outsider"])
+def test_attendance_marking_needs_the_right_to_run_the_meeting(client, world, live_meeting, name):
+    client = client_for(client, user_of(world, name))
+    all_url = reverse("orglife:attendance_all", args=[live_meeting.pk])
+    mark = reverse("orglife:attendance_mark", args=[live_meeting.pk, world.member.pk])
+    for url, data in ((all_url, {}), (mark, {"outcome": "present"})):
+        response = client.post(url, data)
+        assert response.status_code in (302, 404)
+        if name != "anonymous":
+            assert response.status_code == 404
+    assert not Attendance.objects.filter(meeting=live_meeting, outcome__gt="").exists()
+
+
+def test_all_present_then_two_exceptions_in_three_actions_for_thirty(
+    client, world, django_assert_max_num_queries
+):
+    """Thirty due members: one 全员到会 and two marks; the queries do not grow with the roster."""
+    for i in range(27):
+        MemberFactory(name=f"党员{i:02d}", branch=world.branch, join_date=date(2015, 1, 1))
+    live_meeting = schedule(world, start=NOW + timedelta(minutes=10))
+    due = Attendance.objects.filter(meeting=live_meeting).count()
+    assert due == 30
+    client.force_login(world.secretary)
+    hx = {"HTTP_HX_REQUEST": "true"}
+    with django_assert_max_num_queries(25):
+        client.post(reverse("orglife:attendance_all", args=[live_meeting.pk]), **hx)
+    for member, outcome in ((world.member, "late"), (world.other_member, "absent")):
+        with django_assert_max_num_queries(20):
+            client.post(
+                reverse("orglife:attendance_mark", args=[live_meeting.pk, member.pk]),
+                {"outcome": outcome},
+                **hx,
+            )
+    outcomes = list(
+        Attendance.objects.filter(meeting=live_meeting).values_list("outcome", flat=True)
+    )
+    assert len(outcomes) == due
+    assert sorted(set(outcomes)) == ["absent", "late", "present"]
+    assert outcomes.count("present") == due - 2
+
+
+def test_a_member_signing_in_late_is_told_so(client, world, live_meeting, frozen):
+    """Past the start plus the late margin the sign-in counts as 迟到, and the phone says it."""
+    frozen.move_to(live_meeting.planned_start + timedelta(minutes=20))
+    client.force_login(world.member_user)
+    url = services.signin_url(live_meeting)
+    path = url[url.index("/orglife/") :]
+    page = client.post(path, {"t": path.split("t=")[1]}).content.decode()
+    assert 'data-testid="signin-late"' in page and 'data-testid="signin-ok"' not in page
+    start = f"{live_meeting.planned_start.astimezone(SH):%H:%M}"
+    assert f"会议 {start} 开始" in page and "记为迟到" in page
+    client.force_login(world.secretary)
+    response = client.post(
+        reverse("orglife:signin_code", args=[live_meeting.pk]),
+        {"code": live_meeting.signin_code},
+        follow=True,
+    )
+    assert "已签到，但记为迟到" in response.content.decode()
+
+
+def test_democratic_life_meeting_is_offered_only_to_leadership_teams(client, world):
+    """民主生活会 is the leadership team's: a branch is not offered it and cannot hold one."""
+    client.force_login(world.secretary)
+    html = client.get(reverse("orglife:schedule", args=[world.branch.pk])).content.decode()
+    assert 'value="org_life_meeting"' in html and 'value="democratic_life_meeting"' not in html
+    with pytest.raises(ValidationError, match="民主生活会不能由党支部召开"):
+        schedule(world, meeting_type="democratic_life_meeting")
+    client.force_login(world.admin)
+    html = client.get(reverse("orglife:schedule", args=[world.committee.pk])).content.decode()
+    assert 'value="democratic_life_meeting"' in html
+
+
+def test_roster_and_sheet_list_names_by_pinyin(client, world, meeting):
+    """李 li, 王 wang, 张 zhang: the order people read, not the code points (张 李 王)."""
+    client.force_login(world.secretary)
+    for url in (
+        reverse("orglife:meeting", args=[meeting.pk]),
+        reverse("orglife:signin_sheet", args=[meeting.pk]),
+    ):
+        html = client.get(url).content.decode()
+        names = re.findall(r"(张书记|李党员|王党员)", html)
+        assert list(dict.fromkeys(names)) == ["李党员", "王党员", "张书记"], url

@@ -339,3 +339,76 @@ def test_review_pages_permission_matrix(world, client):
     assert client.get(review_url).status_code == 404
     client.logout()
     assert client.get(review_url).status_code == 302
+
+
+def test_member_file_counts_outcomes_by_their_labels(world, client):
+    """出席 2 · 迟到 1 · 待记录 1, never `present：2 late：1 pending：1`."""
+    from datetime import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from zhibu.orglife import services as orglife
+
+    sh = ZoneInfo("Asia/Shanghai")
+    with time_machine.travel(dt(2026, 10, 9, 10, tzinfo=sh), tick=False) as clock:
+        meetings = [
+            orglife.meeting_schedule(
+                actor=world.secretary,
+                org=world.branch,
+                meeting_type="general_meeting",
+                topic=f"第{i}次党员大会",
+                planned_start=dt(2026, 10, 12 + i, 14, tzinfo=sh),
+                planned_end=dt(2026, 10, 12 + i, 17, tzinfo=sh),
+            )
+            for i in range(4)
+        ]
+        clock.move_to(dt(2026, 10, 20, 9, tzinfo=sh))
+        for meeting, outcome in zip(meetings[:3], ("present", "late", "present"), strict=True):
+            orglife.meeting_record(
+                actor=world.secretary,
+                meeting=meeting,
+                actual_start=meeting.planned_start,
+                actual_end=meeting.planned_end,
+                outcomes={world.member.pk: outcome},
+            )
+        client.force_login(world.secretary)
+        html = client.get(f"/reports/member/{world.member.pk}/?year=2026").content.decode()
+    for tag in ("出席：2", "迟到：1", "待记录：1"):
+        assert f'<span class="tag">{tag}</span>' in html, tag
+    for code in ("present", "late", "pending"):
+        assert code not in html.split("<main", 1)[1], code
+
+
+def test_review_page_counts_peer_votes_by_grade_label(world, client):
+    review, _ = review_world(world)
+    services.peer_vote(
+        actor=world.member_user, review=review, subject=world.other_member, grade="excellent"
+    )
+    services.peer_vote(
+        actor=world.secretary, review=review, subject=world.other_member, grade="qualified"
+    )
+    client.force_login(world.secretary)
+    html = client.get(f"/reports/review/{review.pk}/").content.decode()
+    assert '<small data-testid="votes">优秀 1、合格 1</small>' in html
+    assert "qualified:" not in html and "excellent:" not in html
+
+
+def test_member_file_workbook_sorts_dates_as_dates_with_a_frozen_header(world, client):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    submit(world.member_user)
+    client.force_login(world.secretary)
+    year = timezone.localdate().year
+    export = client.get(f"/reports/member/{world.member.pk}/?year={year}&format=xlsx")
+    book = load_workbook(BytesIO(export.content))
+    assert book.sheetnames == ["组织生活", "补课", "汇报", "民主评议"]
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2" and ws["A1"].font.bold
+        assert ws.column_dimensions["A"].width >= 8
+    reports = book["汇报"]
+    assert isinstance(reports["A2"].value, datetime)  # a date cell, not the text "2026-…"
+    assert reports["A2"].number_format == "yyyy-mm-dd"
+    assert reports["B2"].value == "第四季度思想汇报"

@@ -9,6 +9,7 @@ wiped with --force.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 import unicodedata
@@ -50,6 +51,18 @@ LABELS = {
 }
 # Tables a wipe keeps: migration state and the rows Django derives from the code.
 _KEEP = {"django_migrations", "django_content_type", "auth_permission"}
+
+
+def lan_address() -> str | None:
+    """This machine's address on the local network (the interface of the default route), or
+    None without one. A UDP "connect" sends nothing; it only picks the interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
 
 
 def wipe_data(connection) -> None:
@@ -155,7 +168,21 @@ class Command(BaseCommand):
             return
         if not options["no_worker"]:
             self._start_worker()
+        if options["host"] in ("0.0.0.0", "::"):
+            self._allow_lan(options["port"])
         call_command("serve", host=options["host"], port=options["port"])
+
+    def _allow_lan(self, port: int) -> None:
+        """Serving on every interface to try sign-in from a phone on the same network: accept
+        this machine's LAN address as a host and say which address to open."""
+        address = lan_address()
+        if address is None:
+            return
+        if address not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+            settings.ALLOWED_HOSTS.append(address)
+        self.stdout.write(
+            f"同一网络中的手机请打开：http://{address}:{port}/（签到二维码也用这个地址）"
+        )
 
     def _prepare_database(self, *, force: bool) -> None:
         connection = connections[DEFAULT_DB_ALIAS]
