@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from zhibu.orgs.models import (
     Grant,
     GrantRole,
+    Organization,
     OrgCategory,
     OrgEvent,
     OrgEventKind,
-    Organization,
     OrgKind,
     path_segment,
     subtree_q,
@@ -214,9 +214,7 @@ def org_move(
     if org.kind == OrgKind.PARTY_GROUP:
         count = org.group_members.filter(is_active=True).count()
         if count:
-            raise ValidationError(
-                {"parent": GROUP_HAS_MEMBERS.format(name=org.name, n=count)}
-            )
+            raise ValidationError({"parent": GROUP_HAS_MEMBERS.format(name=org.name, n=count)})
     old_parent_name = org.parent.name if org.parent_id else ""
     old_path = org.path
     new_path = new_parent.path + path_segment(org.pk)
