@@ -157,6 +157,21 @@ class OrgEventKind(models.TextChoices):
     IMPORTED = "imported", _("导入")
 
 
+# How the fields named in OrgEvent.changes are shown.
+EVENT_FIELDS = {
+    "name": _("名称"),
+    "kind": _("类型"),
+    "category": _("单位类别"),
+    "parent": _("上级组织"),
+    "founded_on": _("成立日期"),
+    "fixed_party_day": _("每月固定党日"),
+    "dissolved_on": _("撤销日期"),
+    "members": _("在册党员"),
+    "transfer_to": _("转入支部"),
+    "transfer_from": _("转出组织"),
+}
+
+
 class OrgEvent(models.Model):
     """One change to an organization, kept as history (who, when, what was before and after).
 
@@ -187,6 +202,15 @@ class OrgEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org} {self.get_kind_display()}"
+
+    @property
+    def rows(self) -> list[tuple[str, object, object]]:
+        """(label, before, after) for each changed field, in a fixed order."""
+        order = list(EVENT_FIELDS)
+        keys = sorted(self.changes, key=lambda k: order.index(k) if k in order else len(order))
+        return [
+            (str(EVENT_FIELDS.get(k, k)), *(list(self.changes[k]) + ["", ""])[:2]) for k in keys
+        ]
 
     def get_scope_path(self) -> str:
         return self.org.path

@@ -99,7 +99,7 @@ def _check_name(name: str, parent: Organization | None, exclude_pk: int | None =
     return name
 
 
-def _check_placement(kind: str, parent: Organization | None) -> None:
+def check_placement(kind: str, parent: Organization | None) -> None:
     """Where an organization of `kind` may sit in the tree."""
     if parent is not None and not parent.is_active:
         raise ValidationError({"parent": UNDER_DISSOLVED.format(name=parent.name)})
@@ -129,7 +129,7 @@ def org_create(
                 raise ValidationError(TOP_LEVEL_ONLY_SUPERUSER)
         else:
             require(actor, Action.CHANGE, parent)
-    _check_placement(kind, parent)
+    check_placement(kind, parent)
     name = _check_name(name, parent)
     org = Organization(
         name=name,
@@ -207,7 +207,7 @@ def org_move(
         raise ValidationError({"parent": MOVE_UNDER_ITSELF})
     if not org.is_active:
         raise ValidationError(DISSOLVED_ALREADY.format(name=org.name, day=org.dissolved_on or ""))
-    _check_placement(org.kind, new_parent)
+    check_placement(org.kind, new_parent)
     if new_parent.pk == org.parent_id:
         return org
     _check_name(org.name, new_parent, exclude_pk=org.pk)
