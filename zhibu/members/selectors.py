@@ -128,7 +128,7 @@ def org_elections(*, user, org: Organization) -> list:
     )
 
 
-def position_candidates(*, user, org: Organization, limit: int = 500) -> QuerySet[Member]:
+def position_candidates(*, user, org: Organization) -> QuerySet[Member]:
     """Members on the roll who may take a post in `org`: those of its subtree (a party group:
     of its branch), as far as the user may change them."""
     qs = Member.objects.filter(is_active=True)
@@ -138,7 +138,7 @@ def position_candidates(*, user, org: Organization, limit: int = 500) -> QuerySe
         from zhibu.orgs.models import subtree_q
 
         qs = qs.filter(subtree_q(org.path, "branch__path"))
-    return visible_to(user, Action.CHANGE, qs).order_by("name", "pk").only("pk", "name")[:limit]
+    return visible_to(user, Action.CHANGE, qs).order_by("name", "pk").only("pk", "name")
 
 
 def term_status(election, today: date | None = None, warn_days: int | None = None) -> dict:

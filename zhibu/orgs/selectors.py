@@ -122,7 +122,7 @@ def org_events(*, user, org: Organization, limit: int = 200) -> QuerySet:
     )
 
 
-def org_move_targets(*, user, org: Organization, limit: int = 500) -> QuerySet[Organization]:
+def org_move_targets(*, user, org: Organization) -> QuerySet[Organization]:
     """Where `org` may be moved: active organizations the user may change, outside its own
     subtree, that may hold it (no party group; a party group only under a branch)."""
     from zhibu.orgs.models import OrgKind, subtree_q
@@ -136,14 +136,14 @@ def org_move_targets(*, user, org: Organization, limit: int = 500) -> QuerySet[O
         qs = qs.exclude(kind=OrgKind.PARTY_GROUP)
         if org.kind == OrgKind.BRANCH:
             qs = qs.exclude(kind=OrgKind.BRANCH)
-    return qs.order_by("path").only("pk", "name", "path", "kind")[:limit]
+    return qs.order_by("path").only("pk", "name", "path", "kind", "parent_id")
 
 
-def org_transfer_targets(*, user, org: Organization, limit: int = 500) -> QuerySet[Organization]:
+def org_transfer_targets(*, user, org: Organization) -> QuerySet[Organization]:
     """Active branches outside `org` that the user may change: where its members may go."""
     from zhibu.orgs.models import OrgKind, subtree_q
 
     qs = visible_to(
         user, Action.CHANGE, Organization.objects.filter(is_active=True, kind=OrgKind.BRANCH)
     ).exclude(subtree_q(org.path))
-    return qs.order_by("path").only("pk", "name", "path", "kind")[:limit]
+    return qs.order_by("path").only("pk", "name", "path", "kind", "parent_id")

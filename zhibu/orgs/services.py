@@ -259,10 +259,10 @@ def org_dissolve(
         raise ValidationError({"on": DISSOLVE_IN_FUTURE})
     if org.founded_on and on < org.founded_on:
         raise ValidationError({"on": DISSOLVE_BEFORE_FOUNDED.format(day=org.founded_on)})
-    descendants = Organization.objects.filter(subtree_q(org.path), is_active=True).exclude(
-        pk=org.pk
-    )
-    others = [c for c in descendants if c.kind != OrgKind.PARTY_GROUP or c.parent_id != org.pk]
+    # A dissolved organization's own sub-organizations were dissolved before it, so the
+    # active direct children are all that can stand in the way.
+    children = list(Organization.objects.filter(parent=org, is_active=True).order_by("path"))
+    others = [c for c in children if c.kind != OrgKind.PARTY_GROUP]
     if others:
         names = "、".join(c.name for c in others[:5]) + ("等" if len(others) > 5 else "")
         raise ValidationError(NOT_EMPTY_CHILDREN.format(name=org.name, n=len(others), names=names))
@@ -272,7 +272,7 @@ def org_dissolve(
     if count:
         message = NOT_EMPTY_GROUP_MEMBERS if from_field == "party_group" else NOT_EMPTY_MEMBERS
         raise ValidationError({"transfer_to": message.format(name=org.name, n=count)})
-    groups = [c.pk for c in descendants]
+    groups = [c.pk for c in children if c.kind == OrgKind.PARTY_GROUP]
     ended = Organization.objects.filter(Q(pk=org.pk) | Q(pk__in=groups))
     ended.update(is_active=False, dissolved_on=on, updated_at=timezone.now())
     # Posts in the dissolved organization end the day before: no rights over it any more.
