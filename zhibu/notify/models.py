@@ -24,6 +24,7 @@ class Reason(models.TextChoices):
     MAKEUP_DUE = "makeup_due", _("补课提醒")
     REPORT_DUE = "report_due", _("思想汇报提醒")
     PROBATION_ENDING = "probation_ending", _("预备期即将届满")
+    TERM_ENDING = "term_ending", _("委员会任期即将届满")
     POLITICAL_BIRTHDAY = "political_birthday", _("政治生日")
     WEEKLY_DIGEST = "weekly_digest", _("每周摘要")
 
