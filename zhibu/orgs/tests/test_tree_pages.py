@@ -362,3 +362,15 @@ def test_move_and_dissolve_forms_query_count_does_not_grow(client, world):
         OrganizationFactory(name=f"新支部{i}", parent=world.committee)
     assert _count(client, url("move", world.branch)) == move
     assert _count(client, url("dissolve", world.branch)) == dissolve
+
+
+def test_menu_links_the_structure_import_for_administrators(client, world):
+    client.force_login(world.admin)
+    html = client.get(reverse("orgs:tree")).content
+    assert b'data-testid="menu-org-import"' in html
+    client.force_login(world.secretary)
+    html = client.get(reverse("members:committee", args=[world.branch.pk])).content.decode()
+    assert 'data-testid="menu-org-import"' not in html
+    # the committee page belongs to the organization menu item, not the roster's
+    current = html.split('aria-current="page"')[0].rsplit("<a ", 1)[1]
+    assert reverse("orgs:tree") in current
