@@ -276,7 +276,10 @@ def org_dissolve(
     ended = Organization.objects.filter(Q(pk=org.pk) | Q(pk__in=groups))
     ended.update(is_active=False, dissolved_on=on, updated_at=timezone.now())
     # Posts in the dissolved organization end the day before: no rights over it any more.
-    org.positions.model.objects.filter(
+    # (members.CommitteePosition, reached through the reverse relation: the roster app sits
+    # above the tree and is not imported here.)
+    positions = Organization._meta.get_field("positions").related_model
+    positions.objects.filter(
         Q(org_id=org.pk) | Q(org_id__in=groups), end__isnull=True, start__lt=on
     ).update(end=on - timedelta(days=1))
     org.refresh_from_db()
