@@ -157,6 +157,88 @@ def org_create(
     return org
 
 
+@transaction.atomic
+def orgs_create_bulk(
+    *, actor=None, specs: list[dict], event_kind: str = OrgEventKind.IMPORTED
+) -> list[Organization]:
+    """Create many organizations whose parents already exist, in a fixed number of queries:
+    the same checks as org_create (scope, placement, a free name under the parent, the
+    model's own validation), then one insert, one path update and one history insert.
+
+    Each spec has `name`, `kind`, `parent` (an Organization or None) and optionally
+    `category`, `founded_on`, `fixed_party_day`. Callers creating a tree call it once per
+    level, parents first (the structure import)."""
+    orgs: list[Organization] = []
+    seen: set[tuple[int | None, str]] = set()
+    for spec in specs:
+        parent = spec["parent"]
+        if actor is not None:
+            if parent is None:
+                if not actor.is_superuser:
+                    raise ValidationError(TOP_LEVEL_ONLY_SUPERUSER)
+            else:
+                require(actor, Action.CHANGE, parent)
+        check_placement(spec["kind"], parent)
+        name = (spec["name"] or "").strip()
+        key = (parent.pk if parent else None, name)
+        if parent is not None and key in seen:
+            raise ValidationError({"name": NAME_TAKEN.format(parent=parent.name, name=name)})
+        seen.add(key)
+        org = Organization(
+            name=name,
+            kind=spec["kind"],
+            parent=parent,
+            category=spec.get("category") or (parent.category if parent else "organ"),
+            founded_on=spec.get("founded_on"),
+            fixed_party_day=spec.get("fixed_party_day"),
+            path="",
+        )
+        org.full_clean(exclude=["path", "parent"])
+        orgs.append(org)
+    if not orgs:
+        return []
+    parent_ids = {o.parent_id for o in orgs if o.parent_id}
+    taken = Organization.objects.filter(
+        parent_id__in=parent_ids, name__in={o.name for o in orgs}, is_active=True
+    ).values_list("parent_id", "name")
+    clash = set(taken) & {(o.parent_id, o.name) for o in orgs}
+    if clash:
+        parent_id, name = sorted(clash)[0]
+        parent = next(o.parent for o in orgs if o.parent_id == parent_id)
+        raise ValidationError({"name": NAME_TAKEN.format(parent=parent.name, name=name)})
+    Organization.objects.bulk_create(orgs)
+    if any(o.pk is None for o in orgs):  # backends without RETURNING (MySQL)
+        tops = [o.name for o in orgs if o.parent_id is None]
+        found = Organization.objects.filter(
+            Q(parent_id__in=parent_ids) | Q(parent__isnull=True, name__in=tops),
+            name__in={o.name for o in orgs},
+            is_active=True,
+            path="",
+        ).values_list("parent_id", "name", "pk")
+        pks = {(parent_id, name): pk for parent_id, name, pk in found}
+        for o in orgs:
+            o.pk = pks[(o.parent_id, o.name)]
+    for o in orgs:
+        o.path = (o.parent.path if o.parent else "") + path_segment(o.pk)
+        o.depth = o.parent.depth + 1 if o.parent else 0
+    Organization.objects.bulk_update(orgs, ["path", "depth"])
+    who = actor if actor is not None and actor.is_authenticated else None
+    OrgEvent.objects.bulk_create(
+        OrgEvent(
+            org=o,
+            kind=event_kind,
+            actor=who,
+            changes={
+                f: ["", _shown(f, getattr(o, f))]
+                for f in ("name", "kind", "category", "parent", "founded_on", "fixed_party_day")
+                if getattr(o, f) not in (None, "")
+            },
+        )
+        for o in orgs
+    )
+    return orgs
+
+
 UPDATABLE = ("name", "category", "founded_on", "fixed_party_day")
 
 

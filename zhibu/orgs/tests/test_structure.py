@@ -176,3 +176,46 @@ def test_page_shows_errors_as_the_roster_import_does(client, world):
     upload = SimpleUploadedFile("org.xlsx", book(rows[:1] + [["县直机关工委", "新", "党支部"]]))
     response = client.post(reverse("orgs:import"), {"file": upload})
     assert "导入成功：新设 1 个组织，已存在 1 个" in response.content.decode()
+
+
+def test_import_query_count_does_not_grow_with_rows(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def tree(top: str, branches: int) -> bytes:
+        rows = [["县直机关工委", top, "党总支", "", "", ""]]
+        for i in range(branches):
+            rows.append([top, f"{top}第{i}支部", "党支部", "", "", ""])
+            rows.append([f"{top}第{i}支部", "第一党小组", "党小组", "", "", ""])
+        return book(rows)
+
+    def count(data: bytes) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            result = structure_import(actor=world.admin, file=data)
+        assert result.ok, errors(result)
+        return len(ctx.captured_queries)
+
+    count(tree("丙总支", 1))  # the account's scope is read once, then cached
+    small, large = count(tree("甲总支", 2)), count(tree("乙总支", 30))
+    assert small == large
+    assert Organization.objects.filter(parent__name="乙总支").count() == 30
+    group = Organization.objects.filter(name="第一党小组", parent__parent__name="乙总支").first()
+    assert group.path.startswith(group.parent.path) and group.depth == 3
+    assert OrgEvent.objects.filter(org=group, kind="imported").exists()
+
+
+def test_bulk_create_rechecks_scope_names_and_placement(world):
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from zhibu.orgs.services import orgs_create_bulk
+
+    spec = {"name": "第二党支部", "kind": "branch", "parent": world.committee}
+    with pytest.raises(ValidationError) as refused:
+        orgs_create_bulk(actor=world.admin, specs=[spec])
+    assert "已有名为“第二党支部”" in refused.value.message_dict["name"][0]
+    with pytest.raises(Http404):
+        orgs_create_bulk(actor=world.admin, specs=[{**spec, "parent": world.outside}])
+    with pytest.raises(ValidationError):
+        orgs_create_bulk(actor=world.admin, specs=[{**spec, "name": "x", "parent": world.group}])
+    assert not Organization.objects.filter(name="x").exists()
