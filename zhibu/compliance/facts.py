@@ -1,9 +1,9 @@
 """Bulk loaders: the facts of a whole subtree for a window of days, in a fixed number of queries.
 
 One query per fact type (meetings, procedure steps, discussion counts, tenures, attendances,
-leave requests, make-ups; reports when a reports app exists), each a path-range filter on the
-subtree, so the count does not grow with the number of branches or members. The rows become
-the frozen values of kinds.base, grouped per branch and per member.
+leave requests, make-ups, term elections; reports when a reports app exists), each a
+path-range filter on the subtree, so the count does not grow with the number of branches or
+members. The rows become the frozen values of kinds.base, grouped per branch and per member.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Val
 
 from zhibu.compliance.kinds.base import (
     AttendanceFact,
+    ElectionFact,
     Facts,
     MakeupFact,
     MeetingFact,
@@ -27,7 +28,7 @@ from zhibu.compliance.kinds.base import (
     local_day,
 )
 from zhibu.core.periods import local_midnight
-from zhibu.members.models import BranchTenure
+from zhibu.members.models import BranchTenure, Election
 from zhibu.orglife.models import (
     Attendance,
     DiscussionEntry,
@@ -127,6 +128,7 @@ class FactStore:
     members: dict[int, MemberFact] = field(default_factory=dict)
     members_by_branch: dict[int, list[int]] = field(default_factory=dict)
     reports: list[ReportFact] | None = None
+    elections_by_branch: dict[int, list[ElectionFact]] = field(default_factory=dict)
     _branch_facts: dict[int, Facts] = field(default_factory=dict)
     _reports_by: tuple[dict, dict] | None = None
 
@@ -157,6 +159,7 @@ class FactStore:
             reports=reports,
             window_first=self.first,
             full_member_count=self.full_member_count(branch_id, day),
+            elections=tuple(self.elections_by_branch.get(branch_id, ())),
         )
         self._branch_facts[branch_id] = facts
         return facts
@@ -451,6 +454,16 @@ def load(
 
     # 8. reports, when a reports app provides them
     store.reports = _load_reports(of_subtree("org"), member_sub, first, last, as_of)
+    # 9. term elections of the branches (any held by the window's end: a term runs for years)
+    election_qs = Election.objects.filter(of_subtree("org"), held_on__lte=last)
+    if as_of is not None:
+        election_qs = election_qs.filter(created_at__lte=as_of)
+    for org_id, held_on, years in election_qs.values_list("org_id", "held_on", "term_years"):
+        if org_id in branches:
+            fact = ElectionFact(
+                held_on, years, Election(held_on=held_on, term_years=years).term_ends_on
+            )
+            store.elections_by_branch.setdefault(org_id, []).append(fact)
     return store
 
 

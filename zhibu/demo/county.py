@@ -17,7 +17,8 @@ from zhibu.accounts.models import User
 from zhibu.demo import pools
 from zhibu.demo.people import IdNumbers, Phones, education, person_name, random_day
 from zhibu.demo.writer import Ids, Sink
-from zhibu.members.models import BranchTenure, CommitteePosition, Member
+from zhibu.members.models import BranchTenure, CommitteePosition, Election, Member
+from zhibu.orgs import parameters
 from zhibu.orgs.models import Grant, Organization, OrgKind, path_segment
 
 DEMO_PASSWORD = "zhibu2026"
@@ -109,6 +110,7 @@ class DemoBranch:
     stays: list[Stay] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
     flags: set[str] = field(default_factory=set)
+    term_start: date | None = None  # the committee's election
 
     def due(self, day: date, group_id: int | None = None) -> list[DemoMember]:
         """Members due at a meeting of this branch (or one of its groups) on `day`."""
@@ -398,6 +400,32 @@ def build_county(*, sink: Sink, seed: int, today: date, password: str = DEMO_PAS
                 end=p.end,
             )
 
+    # Each committee's election (the term length of the registry). A committee whose term
+    # has run out was re-elected the day after, except one (a deliberate imperfection: the
+    # 换届到期 rule and the reminder have something to say).
+    term_years = parameters.default("term_years")
+    overdue_left = 1
+    for branch in branches:
+        held_on = branch.term_start
+        while held_on is not None and held_on <= today:
+            sink.add(
+                Election,
+                id=ids.next(Election),
+                org_id=branch.id,
+                held_on=held_on,
+                term_years=term_years,
+                note="",
+                created_by_id=None,
+            )
+            ends = Election(held_on=held_on, term_years=term_years).term_ends_on
+            if ends >= today:
+                break
+            if overdue_left:
+                overdue_left -= 1
+                branch.flags.add("term_overdue")
+                break
+            held_on = ends + timedelta(days=1)
+
     _write_accounts(sink, ids, accounts, branches, root_id, password, phones)
     return County(root_id, root_name, branches, members, accounts, today)
 
@@ -408,6 +436,7 @@ def _committee(
     """≥7 full members: a committee of 3–5 with a discipline member; fewer: a secretary."""
     full = [m for m in roster if m.status == "full_member"]
     term_start = random_day(rng, date(2023, 6, 1), date(2025, 6, 30))
+    branch.term_start = term_start
     # The secretary is the unit's principal head: the senior leading cadre, else the eldest.
     by_seniority = sorted(full, key=lambda m: (not m.is_leading_cadre, m.birth_date))
     secretary = by_seniority[0]

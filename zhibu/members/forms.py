@@ -111,3 +111,54 @@ class MemberEndForm(forms.Form):
     reason = forms.ChoiceField(label=_("减少原因"), choices=MembershipEnd.choices)
     on = forms.DateField(label=_("减少日期"), widget=DATE, help_text=_("不再在册的第一天"))
     note = forms.CharField(label=_("说明"), max_length=150, required=False)
+
+
+class PositionAssignForm(forms.Form):
+    member = forms.ModelChoiceField(label=_("党员"), queryset=Member.objects.none())
+    role = forms.ChoiceField(label=_("职务"))
+    start = forms.DateField(label=_("任职日期"), widget=DATE)
+
+    def __init__(self, *args, org, candidates, **kwargs) -> None:
+        from zhibu.members.models import CommitteeRole
+        from zhibu.orgs.models import OrgKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = candidates
+        roles = [
+            (r.value, r.label)
+            for r in CommitteeRole
+            if (r == CommitteeRole.PARTY_GROUP_LEADER) == (org.kind == OrgKind.PARTY_GROUP)
+        ]
+        self.fields["role"].choices = roles
+
+    add_service_error = MemberForm.add_service_error
+
+
+class PositionEndForm(forms.Form):
+    end = forms.DateField(label=_("离任日期"), widget=DATE, help_text=_("在任的最后一天"))
+
+    add_service_error = MemberForm.add_service_error
+
+
+class ElectionForm(forms.Form):
+    held_on = forms.DateField(label=_("选举日期"), widget=DATE)
+    term_years = forms.IntegerField(label=_("任期（年）"))
+    note = forms.CharField(
+        label=_("说明"), max_length=300, required=False, help_text=_("如上级党组织的批复文号")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from zhibu.orgs import parameters
+
+        super().__init__(*args, **kwargs)
+        spec = parameters.PARAMETERS["term_years"]
+        field = self.fields["term_years"]
+        field.initial = parameters.default("term_years")
+        field.min_value, field.max_value = spec.minimum, spec.maximum
+        field.widget.attrs.update(min=spec.minimum, max=spec.maximum)
+        field.help_text = _("默认 %(n)s 年（%(source)s）") % {
+            "n": spec.default,
+            "source": spec.source,
+        }
+
+    add_service_error = MemberForm.add_service_error

@@ -195,3 +195,47 @@ class CommitteePosition(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.org} {self.get_role_display()} {self.member}"
+
+
+class Election(TimeStampedModel):
+    """A branch's term election (换届选举) or the first election after it was set up.
+
+    The term length is stored as it was when the committee was elected (the `term_years`
+    parameter then in force, or the length the upper committee approved), so a later change
+    of the parameter does not move the end of a running term.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="elections")
+    held_on = models.DateField(_("选举日期"))
+    term_years = models.PositiveSmallIntegerField(_("任期（年）"))
+    note = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    scope_path = "org__path"
+
+    class Meta:
+        verbose_name = _("换届选举")
+        verbose_name_plural = _("换届选举")
+        ordering = ["org_id", "-held_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "held_on"], name="election_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.held_on}"
+
+    def get_scope_path(self) -> str:
+        return self.org.path
+
+    @property
+    def term_ends_on(self):
+        """The last day of the term: the day before the same date `term_years` later."""
+        from datetime import date, timedelta
+
+        try:
+            same_day = self.held_on.replace(year=self.held_on.year + self.term_years)
+        except ValueError:  # elected on 29 February
+            same_day = date(self.held_on.year + self.term_years, 3, 1)
+        return same_day - timedelta(days=1)

@@ -146,3 +146,54 @@ def account_roster(*, user, org: Organization) -> QuerySet[Member]:
         .select_related("branch", "user")
         .order_by("branch__path", "name", "pk")
     )
+
+
+def committee_history(*, user, org: Organization) -> list[CommitteePosition]:
+    """Every post held in `org`, current ones first, then by start, latest first (one query)."""
+    rows = list(
+        visible_to(user, Action.VIEW, CommitteePosition.objects.filter(org=org)).select_related(
+            "member"
+        )
+    )
+    today = timezone.localdate()
+    current = [p for p in rows if p.start <= today and (p.end is None or p.end >= today)]
+    past = [p for p in rows if p not in current]
+    current.sort(key=lambda p: (_ROLE_ORDER.get(p.role, 99), p.start, p.pk))
+    past.sort(key=lambda p: (p.end or p.start, p.start, p.pk), reverse=True)
+    return current + past
+
+
+def org_elections(*, user, org: Organization) -> list:
+    """The organization's elections, latest first (one query)."""
+    from zhibu.members.models import Election
+
+    return list(
+        visible_to(user, Action.VIEW, Election.objects.filter(org=org)).order_by("-held_on", "-pk")
+    )
+
+
+def position_candidates(*, user, org: Organization) -> QuerySet[Member]:
+    """Members on the roll who may take a post in `org`: those of its subtree (a party group:
+    of its branch), as far as the user may change them."""
+    qs = Member.objects.filter(is_active=True)
+    if org.kind == OrgKind.PARTY_GROUP:
+        qs = qs.filter(branch_id=org.parent_id)
+    else:
+        from zhibu.orgs.models import subtree_q
+
+        qs = qs.filter(subtree_q(org.path, "branch__path"))
+    return visible_to(user, Action.CHANGE, qs).order_by("name", "pk").only("pk", "name")
+
+
+def term_status(election, today: date | None = None, warn_days: int | None = None) -> dict:
+    """Where the current term stands: running, ending (inside the warning window) or overdue."""
+    from zhibu.orgs import parameters
+
+    today = today or timezone.localdate()
+    warn = parameters.default("warn_days_year") if warn_days is None else warn_days
+    if election is None:
+        return {"state": "none", "ends_on": None, "days_left": None, "days_over": None}
+    ends = election.term_ends_on
+    days_left = (ends - today).days
+    state = "overdue" if days_left < 0 else "ending" if days_left <= warn else "running"
+    return {"state": state, "ends_on": ends, "days_left": days_left, "days_over": -days_left}

@@ -12,19 +12,24 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from zhibu.members.models import (
     BranchTenure,
     CommitteePosition,
+    CommitteeRole,
+    Election,
     Member,
     MembershipEnd,
     MemberStatus,
 )
 from zhibu.members.validators import birth_date_from_id, id_number_error, member_problems
 from zhibu.orglife import services as orglife_services
-from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs import parameters
+from zhibu.orgs import services as org_services
+from zhibu.orgs.models import Organization, OrgEventKind, OrgKind
 from zhibu.orgs.permissions import Action, require
 
 
@@ -213,18 +218,66 @@ def member_convert(*, actor=None, member: Member, on: date) -> Member:
     return member
 
 
+POSITION_NOT_IN_LINE = gettext_lazy("{name}不在“{org}”，不能在此任职")
+GROUP_LEADER_IN_GROUP = gettext_lazy("党小组长只能在党小组任职")
+COMMITTEE_NOT_IN_GROUP = gettext_lazy("党小组只设党小组长，请选择“党小组长”")
+POSITION_HELD = gettext_lazy("{name}已在“{org}”担任{role}（{start} 起），不能重复任职")
+SINGLE_HOLDER = gettext_lazy(
+    "“{org}”的{role}现由{name}担任（{start} 起），请先为其填写离任日期，再任命新的{role}"
+)
+MEMBER_OFF_ROLL = gettext_lazy("{name}已不在册，不能任职")
+ORG_DISSOLVED = gettext_lazy("“{org}”已撤销")
+POSITION_ENDED = gettext_lazy("该职务已于 {end} 离任")
+END_BEFORE_START = gettext_lazy("离任日期不能早于任职日期 {start}")
+NOT_IN_FUTURE = gettext_lazy("日期不能晚于今天")
+# Posts that one person holds at a time in an organization.
+SINGLE_HOLDER_ROLES = ("secretary",)
+
+
 @transaction.atomic
 def position_assign(
     *, actor=None, member: Member, org: Organization, role: str, start: date
 ) -> CommitteePosition:
+    """Appoint a member to a committee post (or as party-group leader) from `start`."""
     if actor is not None:
         require(actor, Action.CHANGE, org)
     # The org is the member's branch, an organization above it, or a party group inside it.
     in_line = member.branch.path.startswith(org.path) or org.path.startswith(member.branch.path)
     if not in_line:
-        raise ValidationError({"member": f"{member.name}不在“{org.name}”，不能在此任职"})
+        raise ValidationError(
+            {"member": POSITION_NOT_IN_LINE.format(name=member.name, org=org.name)}
+        )
+    if not member.is_active:
+        raise ValidationError({"member": MEMBER_OFF_ROLL.format(name=member.name)})
+    if not org.is_active:
+        raise ValidationError(ORG_DISSOLVED.format(org=org.name))
     if role == "party_group_leader" and org.kind != OrgKind.PARTY_GROUP:
-        raise ValidationError({"role": "党小组长只能在党小组任职"})
+        raise ValidationError({"role": GROUP_LEADER_IN_GROUP})
+    if org.kind == OrgKind.PARTY_GROUP and role != "party_group_leader":
+        raise ValidationError({"role": COMMITTEE_NOT_IN_GROUP})
+    overlapping = CommitteePosition.objects.filter(org=org, role=role).filter(
+        Q(end__isnull=True) | Q(end__gte=start)
+    )
+    label = CommitteeRole(role).label if role in CommitteeRole.values else role
+    same = overlapping.filter(member=member).first()
+    if same is not None:
+        raise ValidationError(
+            {
+                "role": POSITION_HELD.format(
+                    name=member.name, org=org.name, role=label, start=same.start
+                )
+            }
+        )
+    if role in SINGLE_HOLDER_ROLES:
+        other = overlapping.select_related("member").first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "role": SINGLE_HOLDER.format(
+                        org=org.name, role=label, name=other.member.name, start=other.start
+                    )
+                }
+            )
     position = CommitteePosition(member=member, org=org, role=role, start=start)
     position.full_clean()
     position.save()
@@ -233,9 +286,150 @@ def position_assign(
 
 @transaction.atomic
 def position_end(*, actor=None, position: CommitteePosition, end: date) -> CommitteePosition:
+    """End a post on day `end` (the last day in office); the rights it gave end with it."""
+    position = CommitteePosition.objects.select_for_update().get(pk=position.pk)
     if actor is not None:
         require(actor, Action.CHANGE, position.org)
+    if position.end is not None:
+        raise ValidationError({"end": POSITION_ENDED.format(end=position.end)})
+    if end < position.start:
+        raise ValidationError({"end": END_BEFORE_START.format(start=position.start)})
     position.end = end
     position.full_clean()
     position.save(update_fields=["end", "updated_at"])
     return position
+
+
+ELECTION_ORG_KINDS = (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH, OrgKind.BASE_PARTY_COMMITTEE)
+ELECTION_WRONG_KIND = gettext_lazy("党小组不进行换届选举，请在所属党支部登记")
+ELECTION_SAME_DAY = gettext_lazy("“{org}”在 {day} 已登记过一次选举")
+TERM_RANGE = gettext_lazy("任期应为 {low} 到 {high} 年")
+
+
+@transaction.atomic
+def election_record(
+    *,
+    actor=None,
+    org: Organization,
+    held_on: date,
+    term_years: int | None = None,
+    note: str = "",
+) -> Election:
+    """Record a term election of a branch (or committee); the term runs `term_years` from it.
+
+    The length defaults to the `term_years` parameter; a different one (an approved extension
+    or a village branch's five years) is allowed within the parameter's range.
+    """
+    if actor is not None:
+        require(actor, Action.CHANGE, org)
+    if org.kind not in ELECTION_ORG_KINDS and org.kind != OrgKind.ORGANS_WORK_COMMITTEE:
+        raise ValidationError(ELECTION_WRONG_KIND)
+    if not org.is_active:
+        raise ValidationError(ORG_DISSOLVED.format(org=org.name))
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": NOT_IN_FUTURE})
+    spec = parameters.PARAMETERS["term_years"]
+    years = parameters.default("term_years") if term_years is None else term_years
+    if not spec.minimum <= years <= spec.maximum:
+        raise ValidationError(
+            {"term_years": TERM_RANGE.format(low=spec.minimum, high=spec.maximum)}
+        )
+    if Election.objects.filter(org=org, held_on=held_on).exists():
+        raise ValidationError({"held_on": ELECTION_SAME_DAY.format(org=org.name, day=held_on)})
+    election = Election(
+        org=org,
+        held_on=held_on,
+        term_years=int(years),
+        note=note.strip(),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    election.full_clean(validate_constraints=False)
+    election.save()
+    return election
+
+
+TRANSFER_TARGET_SELF = gettext_lazy("转入支部不能是被撤销的组织本身或其下级组织")
+TRANSFER_TOO_EARLY = gettext_lazy(
+    "{names}编入本支部的日期不早于 {day}，转接日期应晚于其编入日期，请改晚撤销日期"
+)
+TRANSFER_NOTE = gettext_lazy("“{org}”撤销，党员整体转入")
+
+
+@transaction.atomic
+def members_transfer_all(
+    *, actor=None, branch: Organization, to: Organization, on: date, note: str = ""
+) -> int:
+    """Move every member on a branch's roll to `to` from day `on`, in a fixed number of
+    queries (the bulk form of member_transfer: tenures close the day before, posts in the old
+    branch end, due lists follow). Returns how many members moved."""
+    if actor is not None:
+        require(actor, Action.CHANGE, branch)
+        require(actor, Action.CHANGE, to)
+    if to.path.startswith(branch.path):
+        raise ValidationError({"transfer_to": TRANSFER_TARGET_SELF})
+    try:
+        _check_placement(to, None)
+    except ValidationError as error:
+        raise ValidationError({"transfer_to": error.message_dict["branch"]}) from None
+    if not to.is_active:
+        raise ValidationError({"transfer_to": ORG_DISSOLVED.format(org=to.name)})
+    members = list(Member.objects.select_for_update().filter(branch=branch, is_active=True))
+    if not members:
+        return 0
+    ids = [m.pk for m in members]
+    open_tenures = BranchTenure.objects.filter(member_id__in=ids, end__isnull=True)
+    late = list(open_tenures.filter(start__gte=on).values_list("member__name", flat=True))
+    if late:
+        raise ValidationError({"on": TRANSFER_TOO_EARLY.format(names="、".join(late), day=on)})
+    text = note or str(TRANSFER_NOTE.format(org=branch.name))
+    open_tenures.update(end=on - timedelta(days=1))
+    BranchTenure.objects.bulk_create(
+        BranchTenure(member_id=pk, branch=to, start=on, note=text[:200]) for pk in ids
+    )
+    Member.objects.filter(pk__in=ids).update(branch=to, party_group=None, updated_at=timezone.now())
+    CommitteePosition.objects.filter(member_id__in=ids, end__isnull=True, start__lt=on).exclude(
+        org__path__startswith=to.path
+    ).update(end=on - timedelta(days=1))
+    orglife_services.due_lists_follow(
+        actor=actor,
+        member_ids=ids,
+        since=on,
+        reason=TRANSFERRED.format(day=on, branch=to.name),
+    )
+    changes = {"members": [len(ids), ""], "transfer_to": ["", to.name]}
+    org_services.org_event(
+        org=branch, kind=OrgEventKind.MEMBERS_TRANSFERRED, actor=actor, changes=changes, note=text
+    )
+    org_services.org_event(
+        org=to,
+        kind=OrgEventKind.MEMBERS_TRANSFERRED,
+        actor=actor,
+        changes={"members": ["", len(ids)], "transfer_from": [branch.name, ""]},
+        note=text,
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def branch_dissolve(
+    *,
+    actor=None,
+    org: Organization,
+    on: date | None = None,
+    transfer_to: Organization | None = None,
+    note: str = "",
+) -> Organization:
+    """Dissolve an organization, first moving its members to `transfer_to` if one is given.
+
+    Without a destination a non-empty organization is refused by orgs.services.org_dissolve;
+    nothing is deleted either way.
+    """
+    on = on or timezone.localdate()
+    if transfer_to is not None and org.kind == OrgKind.BRANCH:
+        if actor is not None:  # the right to dissolve is checked before anyone is moved
+            if org.parent_id is None and not actor.is_superuser:
+                raise ValidationError(org_services.TOP_LEVEL_ONLY_SUPERUSER)
+            if org.parent_id is not None:
+                require(actor, Action.CHANGE, org.parent)
+        members_transfer_all(actor=actor, branch=org, to=transfer_to, on=on, note=note)
+    return org_services.org_dissolve(actor=actor, org=org, on=on, note=note)

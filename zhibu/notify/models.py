@@ -26,6 +26,7 @@ class Reason(models.TextChoices):
     MAKEUP_DUE = "makeup_due", _("补课提醒")
     REPORT_DUE = "report_due", _("思想汇报提醒")
     PROBATION_ENDING = "probation_ending", _("预备期即将届满")
+    TERM_ENDING = "term_ending", _("委员会任期即将届满")
     POLITICAL_BIRTHDAY = "political_birthday", _("政治生日")
     WEEKLY_DIGEST = "weekly_digest", _("每周摘要")
 
@@ -88,16 +89,17 @@ class Delivery(models.Model):
     status = models.CharField(
         _("状态"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"))
+    claimed_until = models.DateTimeField(_("处理锁定至"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近一次错误"), blank=True, default="")
 
     scope_path = "notice__org__path"
 
     class Meta:
         verbose_name = _("投递")
+        verbose_name_plural = _("投递")
         constraints = [
             models.UniqueConstraint(fields=["notice", "channel", "target"], name="delivery_unique"),
         ]
@@ -124,6 +126,10 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(_("启用"), default=True)
 
     scope_path = "org__path"
+
+    class Meta:
+        verbose_name = _("群机器人")
+        verbose_name_plural = _("群机器人")
 
     def __str__(self) -> str:
         return f"{self.org} · {self.name}"

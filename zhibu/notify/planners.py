@@ -15,11 +15,12 @@ from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from zhibu.members.models import CommitteePosition, Member, MemberStatus
+from zhibu.members.models import CommitteePosition, Election, Member, MemberStatus
 from zhibu.notify.models import Reason
 from zhibu.notify.services import Draft, notice_key, notices_publish
 from zhibu.orglife.meeting_types import MEETING_TYPES
 from zhibu.orglife.models import Attendance, LeaveRequest, LeaveStatus, Makeup, MeetingStatus
+from zhibu.orgs import parameters
 from zhibu.orgs.models import Grant, GrantRole, Organization
 from zhibu.orgs.parameters import PARAMETERS
 from zhibu.orgs.permissions import ROLE_ACTIONS, Action
@@ -422,6 +423,57 @@ def probation_ending(now: datetime) -> list[Draft]:
     return drafts
 
 
+def terms_ending(now: datetime) -> list[Draft]:
+    """Branches whose committee term ends within the year's warning window, or has ended
+    without a new election: to the branch's leaders and the administrators one level up.
+
+    One query over the elections that can still be current (the longest term back), the
+    latest per organization deciding; a new election ends the reminders."""
+    today = timezone.localdate(now)
+    warn = int(parameters.default("warn_days_year"))
+    longest = int(parameters.PARAMETERS["term_years"].maximum)
+    rows = (
+        Election.objects.filter(
+            org__is_active=True, held_on__gte=date(today.year - longest - 2, 1, 1)
+        )
+        .order_by("org_id", "held_on", "pk")
+        .select_related("org")
+        .only("pk", "org_id", "held_on", "term_years", "org__name", "org__parent_id")
+    )
+    latest: dict[int, Election] = {}
+    for election in rows:
+        latest[election.org_id] = election  # ordered by day: the last one wins
+    due = [e for e in latest.values() if (e.term_ends_on - today).days <= warn]
+    if not due:
+        return []
+    leaders = position_holders({e.org_id for e in due}, LEADER_ROLES, today)
+    admins = org_admins({e.org.parent_id for e in due if e.org.parent_id})
+    drafts = []
+    for e in due:
+        ends = e.term_ends_on
+        if ends < today:
+            title = f"{e.org.name} 委员会任期已于 {ends:%Y年%m月%d日} 届满，尚未换届"
+        else:
+            title = f"{e.org.name} 委员会任期将于 {ends:%Y年%m月%d日} 届满"
+        body = (
+            "请按期进行换届选举；延期或提前换届须报上级党组织批准。选举后请在“委员会与换届”页登记。"
+        )
+        users = leaders.get(e.org_id, set()) | admins.get(e.org.parent_id, set())
+        for user_id in users:
+            drafts.append(
+                Draft(
+                    notice_key(f"u{user_id}", Reason.TERM_ENDING, f"org:{e.org_id}", str(ends)),
+                    e.org_id,
+                    Reason.TERM_ENDING,
+                    title,
+                    body,
+                    page("members:committee", e.org_id),
+                    recipient_id=user_id,
+                )
+            )
+    return drafts
+
+
 def political_birthdays(now: datetime) -> list[Draft]:
     today = timezone.localdate(now)
     members = (
@@ -551,6 +603,7 @@ PLANNERS = [
     compliance_risks,
     makeups_due,
     probation_ending,
+    terms_ending,
     political_birthdays,
     weekly_digest,
 ]

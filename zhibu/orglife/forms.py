@@ -418,3 +418,23 @@ class MakeupSubmitForm(forms.Form):
             self.add_error("later_meeting", _("请选择参加的后续场次"))
         data["later_meeting"] = self.later_meetings.get(data.get("later_meeting"))
         return data
+
+
+class PlanForm(forms.Form):
+    """The annual plan (month left empty) or one month's plan of a branch."""
+
+    month = forms.TypedChoiceField(
+        label=_("计划期间"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    content = forms.CharField(
+        label=_("计划内容"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [("", _("全年（年度计划）"))] + [
+            (m, _("%(m)d 月") % {"m": m}) for m in range(1, 13)
+        ]

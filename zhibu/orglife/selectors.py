@@ -298,3 +298,41 @@ def amendment_history(*, meeting: Meeting) -> list[Amendment]:
         a.old_text = _amended_text(a.field, a.old_value)
         a.new_text = _amended_text(a.field, a.new_value)
     return rows
+
+
+def plan_year(*, user, org: Organization, year: int) -> dict:
+    """A branch's plans for `year` next to what happened, month by month, in two queries:
+    the annual plan, each month's plan, and the meetings scheduled (not cancelled) and held
+    (held or confirmed) in the month, the month taken from the real start when there is one."""
+    from zhibu.orglife.models import Plan
+
+    plans = {
+        p.month: p for p in visible_to(user, Action.VIEW, Plan.objects.filter(org=org, year=year))
+    }
+    start = periods.local_midnight(date(year, 1, 1))
+    end = periods.local_midnight(date(year + 1, 1, 1))
+    rows = (
+        visible_to(user, Action.VIEW, Meeting.objects.filter(org=org))
+        .filter(
+            Q(actual_start__gte=start, actual_start__lt=end)
+            | Q(actual_start__isnull=True, planned_start__gte=start, planned_start__lt=end)
+        )
+        .exclude(status=MeetingStatus.CANCELLED)
+        .values_list("planned_start", "actual_start", "status")
+    )
+    scheduled = [0] * 13
+    held = [0] * 13
+    for planned_start, actual_start, status in rows:
+        month = timezone.localtime(actual_start or planned_start).month
+        scheduled[month] += 1
+        held[month] += status in (MeetingStatus.HELD, MeetingStatus.CONFIRMED)
+    months = [
+        {"month": m, "plan": plans.get(m), "scheduled": scheduled[m], "held": held[m]}
+        for m in range(1, 13)
+    ]
+    return {
+        "annual": plans.get(None),
+        "months": months,
+        "scheduled": sum(scheduled),
+        "held": sum(held),
+    }

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("orgs/<int:org_pk>/", views.org_calendar, name="calendar"),
     path("orgs/<int:org_pk>/schedule/", views.meeting_schedule, name="schedule"),
+    path("orgs/<int:org_pk>/plans/", views.plan_page, name="plans"),
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/notify/", views.meeting_notify, name="meeting_notify"),

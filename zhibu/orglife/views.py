@@ -42,6 +42,7 @@ from zhibu.orglife.forms import (
     LeaveRequestForm,
     MakeupSubmitForm,
     MeetingForm,
+    PlanForm,
     RecordForm,
     SignInCodeForm,
     StepForm,
@@ -993,3 +994,52 @@ def member_history(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_or_404(request.user, Action.VIEW, Member.objects.select_related("branch"), pk=pk)
     rows = selectors.member_history(user=request.user, member=member)
     return render(request, "orglife/member_history.html", {"member": member, "rows": rows})
+
+
+@login_required
+def plan_page(request: HttpRequest, org_pk: int) -> HttpResponse:
+    """A branch's annual and monthly plans with planned vs held meetings per month; the
+    committee (MANAGE_ORGLIFE) writes the plans here through plan_save."""
+    user = request.user
+    org = _org(user, org_pk)
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or today.year)
+    except ValueError:
+        year = today.year
+    if not 2000 <= year <= 2100:
+        raise Http404
+    can_manage = can(user, Action.MANAGE_ORGLIFE, org)
+    if request.method == "POST" and not can_manage:
+        raise Http404
+    data = selectors.plan_year(user=user, org=org, year=year)
+    form = None
+    if can_manage:
+        month = request.GET.get("month", "")
+        month = int(month) if month.isdigit() and 1 <= int(month) <= 12 else None
+        chosen = data["months"][month - 1]["plan"] if month else data["annual"]
+        initial = {"month": month or "", "content": chosen.content if chosen else ""}
+        form = PlanForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.plan_save(
+                    actor=user,
+                    org=org,
+                    year=year,
+                    month=form.cleaned_data["month"],
+                    content=form.cleaned_data["content"],
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("计划已保存"))
+                return redirect(f"{reverse('orglife:plans', args=[org.pk])}?year={year}")
+    context = {
+        "org": org,
+        "year": year,
+        "data": data,
+        "form": form,
+        "can_manage": can_manage,
+        "current_month": today.month if year == today.year else None,
+    }
+    return render(request, "orglife/plans.html", context)

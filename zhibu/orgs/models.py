@@ -79,6 +79,7 @@ class Organization(TimeStampedModel):
     # and "compliance_profiles". Resolved nearest-ancestor-first.
     settings = models.JSONField(_("设置"), default=dict, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
+    dissolved_on = models.DateField(_("撤销日期"), null=True, blank=True)
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -184,6 +185,75 @@ class ParameterChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id}:{self.key}={self.value}"
+
+    def get_scope_path(self) -> str:
+        return self.org.path
+
+
+class OrgEventKind(models.TextChoices):
+    CREATED = "created", _("成立")
+    RENAMED = "renamed", _("更名")
+    MOVED = "moved", _("调整隶属关系")
+    CHANGED = "changed", _("修改信息")
+    MEMBERS_TRANSFERRED = "members_transferred", _("党员整体转接")
+    DISSOLVED = "dissolved", _("撤销")
+    IMPORTED = "imported", _("导入")
+
+
+# How the fields named in OrgEvent.changes are shown.
+EVENT_FIELDS = {
+    "name": _("名称"),
+    "kind": _("类型"),
+    "category": _("单位类别"),
+    "parent": _("上级组织"),
+    "founded_on": _("成立日期"),
+    "fixed_party_day": _("每月固定党日"),
+    "dissolved_on": _("撤销日期"),
+    "members": _("在册党员"),
+    "transfer_to": _("转入支部"),
+    "transfer_from": _("转出组织"),
+}
+
+
+class OrgEvent(models.Model):
+    """One change to an organization, kept as history (who, when, what was before and after).
+
+    Written by the services in the same transaction as the change; never edited.
+    `changes` maps a field to [before, after] as shown to people (names, labels, dates).
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("变更类型"), max_length=32, choices=OrgEventKind.choices)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    scope_path = "org__path"
+
+    class Meta:
+        verbose_name = _("组织变更记录")
+        verbose_name_plural = _("组织变更记录")
+        ordering = ["org_id", "-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.org} {self.get_kind_display()}"
+
+    @property
+    def rows(self) -> list[tuple[str, object, object]]:
+        """(label, before, after) for each changed field, in a fixed order."""
+        order = list(EVENT_FIELDS)
+        keys = sorted(self.changes, key=lambda k: order.index(k) if k in order else len(order))
+        return [
+            (str(EVENT_FIELDS.get(k, k)), *(list(self.changes[k]) + ["", ""])[:2]) for k in keys
+        ]
 
     def get_scope_path(self) -> str:
         return self.org.path

@@ -187,3 +187,41 @@ def grant_orgs(*, user, limit: int = 300) -> list[Organization]:
             Organization.objects.filter(is_active=True).exclude(kind=OrgKind.PARTY_GROUP),
         ).order_by("path")[:limit]
     )
+
+
+def org_events(*, user, org: Organization, limit: int = 200) -> QuerySet:
+    """The history of an organization, newest first (one query, actor joined)."""
+    from zhibu.orgs.models import OrgEvent
+
+    return (
+        visible_to(user, Action.VIEW, OrgEvent.objects.filter(org=org))
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def org_move_targets(*, user, org: Organization) -> QuerySet[Organization]:
+    """Where `org` may be moved: active organizations the user may change, outside its own
+    subtree, that may hold it (no party group; a party group only under a branch)."""
+    from zhibu.orgs.models import OrgKind, subtree_q
+
+    qs = visible_to(user, Action.CHANGE, Organization.objects.filter(is_active=True)).exclude(
+        subtree_q(org.path)
+    )
+    if org.kind == OrgKind.PARTY_GROUP:
+        qs = qs.filter(kind=OrgKind.BRANCH)
+    else:
+        qs = qs.exclude(kind=OrgKind.PARTY_GROUP)
+        if org.kind == OrgKind.BRANCH:
+            qs = qs.exclude(kind=OrgKind.BRANCH)
+    return qs.order_by("path").only("pk", "name", "path", "kind", "parent_id")
+
+
+def org_transfer_targets(*, user, org: Organization) -> QuerySet[Organization]:
+    """Active branches outside `org` that the user may change: where its members may go."""
+    from zhibu.orgs.models import OrgKind, subtree_q
+
+    qs = visible_to(
+        user, Action.CHANGE, Organization.objects.filter(is_active=True, kind=OrgKind.BRANCH)
+    ).exclude(subtree_q(org.path))
+    return qs.order_by("path").only("pk", "name", "path", "kind", "parent_id")

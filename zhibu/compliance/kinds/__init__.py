@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from zhibu.compliance.kinds.base import Facts
+from zhibu.compliance.kinds.committee import term_due
 from zhibu.compliance.kinds.meetings import (
     advance_notice,
     min_count,
@@ -59,6 +60,7 @@ KINDS: dict[str, Kind] = {
     "dual_life": dual_life,
     "silence": silence,
     "member_report": member_report,
+    "term_due": term_due,
 }
 
 KindPeriods = Callable[[dict, Facts, Sequence[Period], datetime], list[Verdict]]
@@ -94,6 +96,7 @@ STRICTER: dict[str, dict[str, int]] = {
     "makeup_done": {},
     "dual_life": {"min_attended": +1, "max_unexcused": -1},
     "silence": {"days": -1, "warn_days": -1},
+    "term_due": {"warn_days_year": +1},  # a longer warning window warns earlier
     "member_report": {"count": +1},
 }
 

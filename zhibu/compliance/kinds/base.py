@@ -213,6 +213,15 @@ class ReportFact:
 
 
 @dataclass(frozen=True)
+class ElectionFact:
+    """A recorded term election: the day and the term it started (its last day in ends_on)."""
+
+    held_on: date
+    term_years: int
+    ends_on: date
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything a kind may look at for one subject: a branch, or one member of it."""
 
@@ -228,6 +237,7 @@ class Facts:
     member: MemberFact | None = None  # set when the subject is a member
     window_first: date | None = None  # earliest day the loader looked at
     full_member_count: int = 0
+    elections: tuple[ElectionFact, ...] = ()  # the branch's, any date up to the window's end
     extra: dict = field(default_factory=dict)
 
     # Indexes built on first use and cached on the instance (the facts are frozen), so a kind

@@ -315,8 +315,8 @@ def test_query_count_does_not_grow_with_branches(django_assert_num_queries):
     # organizations, overrides, meetings, steps, discussion, tenures at the subtree and its
     # members' elsewhere, leave requests,
     # attendances at the subtree's meetings and its members' elsewhere (and those meetings,
-    # when there are any: none here), make-ups, thought reports, work reports
-    queries = 13
+    # when there are any: none here), make-ups, thought reports, work reports, term elections
+    queries = 14
     with django_assert_num_queries(queries):
         few = evaluate(small, month(2026, 3), APRIL_2)
     with django_assert_num_queries(queries):

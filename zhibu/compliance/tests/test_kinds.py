@@ -821,3 +821,54 @@ def test_advance_notice_names_the_late_sessions_and_what_to_do():
         "3月17日主题党日未发通知），有 1 次会前没有议程（3月17日主题党日）；"
         "今后请在会前 3 天发出通知，并在通知中附上议程"
     )
+
+
+# ---- term-end election due (term_due) --------------------------------------------------------
+
+
+def elected(day: date, years: int = 3):
+    from zhibu.compliance.kinds.base import ElectionFact
+    from zhibu.members.models import Election
+
+    return ElectionFact(day, years, Election(held_on=day, term_years=years).term_ends_on)
+
+
+Y2026 = year(2026)
+# Each case: id, elections, period, now, status, words in the explanation.
+TERM_CASES = [
+    ("no election recorded", [], Y2026, at(D(2026, 6, 1)), "not_applicable", "尚未登记"),
+    ("term runs past the year", [elected(D(2024, 5, 1))], Y2026, at(D(2026, 6, 1)), "met", ""),
+    # elected 2023-12-31: the term's last day is 2026-12-30, inside 2026
+    ("ends in the year, far off", [elected(D(2023, 12, 31))], Y2026, at(D(2026, 6, 1)), "open",
+     "还有 212 天"),
+    ("ends in 45 days: at risk", [elected(D(2023, 12, 31))], Y2026, at(D(2026, 11, 15)),
+     "at_risk", "还有 45 天"),
+    ("ends in 46 days: open", [elected(D(2023, 12, 31))], Y2026, at(D(2026, 11, 14)), "open", ""),
+    ("ended, no new election", [elected(D(2023, 3, 1))], Y2026, at(D(2026, 3, 10)), "not_met",
+     "至今 10 天"),
+    ("re-elected on time", [elected(D(2023, 3, 1)), elected(D(2026, 2, 20))], Y2026,
+     at(D(2026, 6, 1)), "met", "2026年选举"),
+    ("election after the period does not count", [elected(D(2022, 3, 1)), elected(D(2026, 1, 5))],
+     year(2025), at(D(2026, 6, 1)), "not_met", "2025年2月28日届满"),
+    ("five-year term recorded", [elected(D(2022, 3, 1), 5)], Y2026, at(D(2026, 6, 1)), "met", ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "elections,period,now,status,words",
+    [c[1:] for c in TERM_CASES],
+    ids=[c[0] for c in TERM_CASES],
+)
+def test_term_due(elections, period, now, status, words):
+    v = run("term_due_election", branch(elections=tuple(elections)), period, now)
+    assert v.status == status, v.explanation
+    assert words in v.explanation
+    if status in ("not_met", "at_risk"):
+        assert v.pattern == "content_missing"
+
+
+def test_term_due_warning_window_is_the_registry_parameter():
+    facts = branch(elections=(elected(D(2023, 12, 31)),))
+    now = at(D(2026, 10, 1))  # 90 days before the end
+    assert run("term_due_election", facts, Y2026, now).status == "open"
+    assert run("term_due_election", facts, Y2026, now, warn_days_year=90).status == "at_risk"

@@ -181,7 +181,7 @@ def test_oversee_scope_is_applied_inside_the_selector(world, now):
 def test_dashboard_query_count_does_not_grow_with_branches(world, now, django_assert_num_queries):
     def build(n):
         for i in range(n):
-            b = OrganizationFactory(name=f"新支部{i}", parent=world.committee)
+            b = OrganizationFactory(name=f"新支部{n}-{i}", parent=world.committee)
             make_obligation(b, status="met" if i % 2 else "not_met", pattern="time_squeezed")
             make_obligation(b, "committee_meeting_monthly", family="meetings")
 

@@ -55,6 +55,7 @@ EXPECTED = {
     "organ_procedure_complete": OWN,
     "organ_content_complete": OWN,
     "organ_party_lecture_quarterly": f"{OWN}；{ZB}第十六条",
+    "term_due_election": f"《中国共产党基层组织选举工作条例》第三条；{JG}第八条",
 }
 
 

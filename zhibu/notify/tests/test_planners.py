@@ -223,3 +223,57 @@ def test_email_falls_back_to_the_roster_address(world):
         "li-roster@example.org",  # no address on the account: the roster's
         "zhang@example.org",  # the account's own address wins
     ]
+
+
+# ---- committee terms -------------------------------------------------------------------------
+
+
+def _term_notices():
+    return Notice.objects.filter(reason=Reason.TERM_ENDING)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_term_ending_reminds_leaders_and_the_parents_administrators(world):
+    from zhibu.members.services import election_record
+
+    # elected 2023-12-01: the term's last day is 2026-11-30, 41 days from NOW (window 45)
+    election_record(org=world.branch, held_on=date(2023, 12, 1))
+    # the sibling's term ends 2027-01-14: outside the window
+    election_record(org=world.sibling, held_on=date(2024, 1, 15))
+    run_planners(NOW)
+    notices = list(_term_notices())
+    assert {n.recipient_id for n in notices} == {world.secretary.pk, world.admin.pk}
+    assert {n.org_id for n in notices} == {world.branch.pk}
+    assert notices[0].title == "第一党支部 委员会任期将于 2026年11月30日 届满"
+    assert notices[0].url == f"/members/committee/{world.branch.pk}/"
+    run_planners(NOW)  # planning again creates nothing new
+    assert _term_notices().count() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_term_overdue_and_a_new_election_stops_reminders(world):
+    from zhibu.members.services import election_record
+
+    election_record(org=world.branch, held_on=date(2023, 3, 1))
+    election_record(org=world.sibling, held_on=date(2023, 3, 1))
+    election_record(org=world.sibling, held_on=date(2026, 3, 1))  # re-elected on time
+    run_planners(NOW)
+    titles = set(_term_notices().values_list("title", flat=True))
+    assert titles == {"第一党支部 委员会任期已于 2026年02月28日 届满，尚未换届"}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_term_planner_query_count_does_not_grow(world, django_assert_max_num_queries):
+    from zhibu.members.services import election_record
+    from zhibu.notify.planners import terms_ending
+    from zhibu.orgs.tests.factories import OrganizationFactory
+
+    election_record(org=world.branch, held_on=date(2023, 12, 1))
+    with django_assert_max_num_queries(3):
+        few = terms_ending(NOW)
+    for i in range(20):
+        org = OrganizationFactory(name=f"换届支部{i}", parent=world.committee)
+        election_record(org=org, held_on=date(2023, 12, 1))
+    with django_assert_max_num_queries(3):
+        many = terms_ending(NOW)
+    assert len(many) == len(few) + 20  # the committee's administrator, once per branch

@@ -29,6 +29,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "founded_on",
             "fixed_party_day",
             "is_active",
+            "dissolved_on",
         ]
         read_only_fields = fields
 
@@ -68,6 +69,50 @@ class OrganizationCreateSerializer(serializers.Serializer):
 
 class OrganizationMoveSerializer(serializers.Serializer):
     parent = ScopedRelatedField(queryset=Organization.objects.all(), label=_("新的上级组织"))
+    note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, label=_("变更说明")
+    )
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    """Input of org_update: only the fields given are changed (rename, category, party day)."""
+
+    name = serializers.CharField(max_length=100, required=False, label=_("名称"))
+    category = serializers.ChoiceField(
+        choices=OrgCategory.choices, required=False, label=_("单位类别")
+    )
+    founded_on = serializers.DateField(required=False, allow_null=True, label=_("成立日期"))
+    fixed_party_day = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=28, label=_("每月固定党日")
+    )
+    note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, label=_("变更说明")
+    )
+
+
+class OrganizationDissolveSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, label=_("撤销日期"), help_text=_("不填则为今天"))
+    transfer_to = ScopedRelatedField(
+        queryset=Organization.objects.all(),
+        scope_action=Action.CHANGE,
+        required=False,
+        allow_null=True,
+        label=_("党员转入的支部"),
+        help_text=_("党支部还有在册党员时必填：党员整体转入该支部"),
+    )
+    note = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, label=_("撤销说明")
+    )
+
+
+class OrgEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    changes = serializers.JSONField(read_only=True)
+    note = serializers.CharField(read_only=True)
+    actor = serializers.CharField(source="actor.__str__", read_only=True, default=None)
+    created_at = serializers.DateTimeField(read_only=True)
 
 
 class GrantSerializer(serializers.ModelSerializer):

@@ -17,14 +17,17 @@ from zhibu.orgs.api.serializers import (
     GrantSerializer,
     OrganizationChildSerializer,
     OrganizationCreateSerializer,
+    OrganizationDissolveSerializer,
     OrganizationMoveSerializer,
     OrganizationSerializer,
+    OrganizationUpdateSerializer,
+    OrgEventSerializer,
 )
 from zhibu.orgs.filtersets import OrganizationFilterSet
 from zhibu.orgs.models import Grant, Organization
 from zhibu.orgs.permissions import Action, scope_q
-from zhibu.orgs.selectors import org_children
-from zhibu.orgs.services import grant_create, grant_delete, org_create, org_move
+from zhibu.orgs.selectors import org_children, org_events
+from zhibu.orgs.services import grant_create, grant_delete, org_create, org_move, org_update
 
 
 class OrganizationViewSet(
@@ -34,7 +37,8 @@ class OrganizationViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Organizations the account may see; create and move need CHANGE (书记、组织管理员)."""
+    """Organizations the account may see; create, rename and move need CHANGE (书记、组织管理员),
+    dissolve needs CHANGE over the parent. The same services as the pages."""
 
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
@@ -52,8 +56,45 @@ class OrganizationViewSet(
         """Move the organization (with its whole subtree) under another parent."""
         org = self.get_object()
         data = self._valid(OrganizationMoveSerializer, request.data)
-        org = org_move(actor=request.user, org=org, new_parent=data["parent"])
+        org = org_move(
+            actor=request.user, org=org, new_parent=data["parent"], note=data.get("note", "")
+        )
         return Response(OrganizationSerializer(org).data)
+
+    @extend_schema(request=OrganizationUpdateSerializer, responses=OrganizationSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Rename the organization or change its category, founding date or fixed party day."""
+        org = self.get_object()
+        data = self._valid(OrganizationUpdateSerializer, request.data)
+        note = data.pop("note", "")
+        org = org_update(actor=request.user, org=org, note=note, **data)
+        return Response(OrganizationSerializer(org).data)
+
+    @extend_schema(request=OrganizationDissolveSerializer, responses=OrganizationSerializer)
+    @action(detail=True, methods=["post"])
+    def dissolve(self, request: Request, pk: str | None = None) -> Response:
+        """Dissolve the organization (never deleted); a branch's members may move first."""
+        # The roster sits above the tree: moving members is members' service (as on the page).
+        from zhibu.members.services import branch_dissolve
+
+        org = self.get_object()
+        data = self._valid(OrganizationDissolveSerializer, request.data)
+        org = branch_dissolve(
+            actor=request.user,
+            org=org,
+            on=data.get("on"),
+            transfer_to=data.get("transfer_to"),
+            note=data.get("note", ""),
+        )
+        return Response(OrganizationSerializer(org).data)
+
+    @extend_schema(responses=OrgEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """Every recorded change of the organization, newest first."""
+        org = self.get_object()
+        events = org_events(user=request.user, org=org)
+        return Response(OrgEventSerializer(events, many=True).data)
 
     @extend_schema(responses=OrganizationChildSerializer(many=True))
     @action(detail=True, methods=["get"])

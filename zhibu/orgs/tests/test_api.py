@@ -157,7 +157,7 @@ def test_org_rules_are_400_with_chinese_messages(world):
     data = {"name": "小组下的组", "kind": "branch", "parent": world.group.pk}
     response = client.post(ORGS, data, format="json")
     assert response.status_code == 400
-    assert "党小组下不能再设组织" in response.json()["non_field_errors"][0]
+    assert "党小组下不能再设组织" in response.json()["parent"][0]
     response = client.post(ORGS, {"name": "", "kind": "branch"}, format="json")
     assert response.status_code == 400
     assert "name" in response.json()
@@ -174,19 +174,25 @@ def test_superuser_creates_top_level(world):
 
 def test_move_within_subtree(world):
     client = client_for(world.admin)
+    # A party group whose members stay in their branch cannot follow to another branch.
     url = f"{ORGS}{world.group.pk}/move/"
     response = client.post(url, {"parent": world.sibling.pk}, format="json")
+    assert response.status_code == 400
+    assert "还有 1 名组员" in response.json()["parent"][0]
+    empty = OrganizationFactory(name="第二党小组", kind=OrgKind.PARTY_GROUP, parent=world.branch)
+    url = f"{ORGS}{empty.pk}/move/"
+    response = client.post(url, {"parent": world.sibling.pk}, format="json")
     assert response.status_code == 200, response.content
-    world.group.refresh_from_db()
-    assert world.group.parent_id == world.sibling.pk
-    assert world.group.path.startswith(world.sibling.path)
+    empty.refresh_from_db()
+    assert empty.parent_id == world.sibling.pk
+    assert empty.path.startswith(world.sibling.path)
 
     response = client.post(url, {"parent": world.outside.pk}, format="json")
     assert response.status_code == 404
     url = f"{ORGS}{world.committee.pk}/move/"
     response = client.post(url, {"parent": world.branch.pk}, format="json")
     assert response.status_code == 400
-    assert "下级组织" in response.json()["non_field_errors"][0]
+    assert "下级组织" in response.json()["parent"][0]
 
 
 def test_secretary_cannot_move_own_group_to_sibling(world):
