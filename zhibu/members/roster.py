@@ -1180,16 +1180,18 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     for m in members:
         personal = user is None or can(user, Action.VIEW_PERSONAL, m)
         if personal:
-            id_number, phone = m.id_number or "", m.phone or ""
+            id_number, phone, birth = m.id_number or "", m.phone or "", m.birth_date
         else:
             id_number, phone = mask_id_number(m.id_number), mask_phone(m.phone)
+            # The year only, as text that says so: month and day are digits of the ID number.
+            birth = _("{year}（已打码）").format(year=m.birth_date.year) if m.birth_date else None
             masked_count += 1
         rows.append(
             [
                 m.name,
                 GENDER_LABEL.get(m.gender, m.gender),
                 m.ethnicity,
-                m.birth_date,
+                birth,
                 id_number,
                 phone,
                 EDUCATION_LABEL.get(m.education, ""),
@@ -1204,7 +1206,8 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     header = _header_cells(ws)
     if masked_count:
         note = _(
-            "注意：本文件中 {n} 名党员的身份证号和手机号已按权限打码，打码的文件不能用于导入。"
+            "注意：本文件中 {n} 名党员的身份证号、手机号和出生日期已按权限打码，"
+            "打码的文件不能用于导入。"
         ).format(n=masked_count)
         note_cell = WriteOnlyCell(ws, value=note)
         note_cell.font = _REQUIRED_FONT
@@ -1229,9 +1232,9 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     ]
     if masked_count:
         extra.append(
-            _("注意：{n} 名党员的身份证号和手机号已按权限打码。打码的文件不能重新导入。").format(
-                n=masked_count
-            )
+            _(
+                "注意：{n} 名党员的身份证号、手机号和出生日期已按权限打码。打码的文件不能重新导入。"
+            ).format(n=masked_count)
         )
     else:
         extra.append(_("本文件可修改后直接重新导入：未修改的行不会有任何变化。"))
