@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("ZHIBU_VAR_DIR", BASE_DIR.parent / "var"))
 
-DEMO_SECRET_KEY = "zhibu-demo-secret-key-do-not-use-in-production"
+DEMO_SECRET_KEY = "zhibu-demo-secret-key-do-not-use-in-production"  # public: demo only
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -90,12 +90,12 @@ def env_database(name: str, default: str) -> dict:
     return config
 
 
-DEBUG = env_bool("DEBUG", True)
+# Fail closed: DEBUG is off unless asked for. ZHIBU_DEMO=1 says "this instance is a demo"
+# (`zhibu demo` sets it for itself); serving (`zhibu serve`, zhibu.wsgi) refuses DEBUG and the
+# public demo key without it, see zhibu.core.startup.
+ZHIBU_DEMO = env_bool("ZHIBU_DEMO", False)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEMO_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEMO_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "DEBUG is off but SECRET_KEY is the demo key. Set SECRET_KEY to a long random value."
-    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -186,27 +186,49 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# After `zhibu collectstatic` static files are served compressed with hashed names; before it
+# (the demo, development, tests) straight from the app directories, so no page fails for want
+# of a manifest whatever DEBUG says.
+COLLECTED_STATIC = (STATIC_ROOT / "staticfiles.json").is_file()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if COLLECTED_STATIC
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Static files are served from the app directories in the demo, without collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG
-if DEBUG:
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
+if not COLLECTED_STATIC:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ZHIBU_ATTACHMENT_MAX_BYTES = env_int("ZHIBU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+# Idle timeout: a session unused for this long ends (every request pushes the expiry on).
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 120) * 60
+if SESSION_COOKIE_AGE <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be at least 1.")
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 X_FRAME_OPTIONS = "DENY"
+# HTTPS (docs/deployment.md): behind a TLS proxy set all of these.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# "HTTP_X_FORWARDED_PROTO,https": the header a trusted proxy sets on HTTPS requests.
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(
+        f"SECURE_PROXY_SSL_HEADER={os.environ['SECURE_PROXY_SSL_HEADER']!r}: give the header "
+        "and its HTTPS value, e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
 
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
