@@ -450,3 +450,41 @@ def test_end_of_membership_needs_a_known_reason_and_change_rights(world):
         assert response.status_code == 404
     world.other_member.refresh_from_db()
     assert world.other_member.is_active is True
+
+
+# --- no ID-number oracle -----------------------------------------------------------------------
+
+
+def test_no_id_number_oracle_for_those_who_may_not_add_or_edit(world):
+    """Whether a number is registered (here: in another county) is not told to a plain member:
+    the permission is checked before the uniqueness of the ID number."""
+    taken = world.outside_member.id_number
+    client = client_for(world.member_user)
+    for data in (new_member(world, id_number=taken), new_member(world, id_number=taken, branch="")):
+        response = client.post(MEMBERS, data, format="json")
+        assert response.status_code == 404, response.content
+        assert "身份证号" not in response.content.decode()
+    own = f"{MEMBERS}{world.member.pk}/"
+    for method in (client.patch, client.put):
+        response = method(own, {**new_member(world), "id_number": taken}, format="json")
+        assert response.status_code == 404, response.content
+        assert "身份证号" not in response.content.decode()
+    world.member.refresh_from_db()
+    assert world.member.id_number != taken
+
+
+def test_secretary_into_a_branch_out_of_reach_learns_nothing_either(world):
+    client = client_for(world.secretary)
+    data = new_member(world, id_number=world.outside_member.id_number, branch=world.sibling.pk)
+    response = client.post(MEMBERS, data, format="json")
+    assert response.status_code == 404 and "身份证号" not in response.content.decode()
+    huge = new_member(world, branch="9" * 30)
+    assert client.post(MEMBERS, huge, format="json").status_code in (400, 404)
+
+
+def test_secretary_still_hears_about_a_duplicate_in_own_branch(world):
+    client = client_for(world.secretary)
+    data = new_member(world, id_number=world.other_member.id_number)
+    response = client.post(MEMBERS, data, format="json")
+    assert response.status_code == 400
+    assert "已登记在花名册中" in response.json()["id_number"][0]
