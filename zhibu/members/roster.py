@@ -37,6 +37,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
+from zhibu.core.xlsx import defuse
 from zhibu.members.models import BranchTenure, Education, Gender, Member, MemberStatus
 from zhibu.members.services import member_transfer
 from zhibu.members.validators import birth_date_from_id, id_number_error
@@ -1218,7 +1219,7 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     for values in rows:
         cells = []
         for value, number_format in zip(values, formats, strict=True):
-            cell = WriteOnlyCell(ws, value=value)
+            cell = defuse(WriteOnlyCell(ws, value=value))
             if number_format and value not in (None, ""):
                 cell.number_format = number_format
             cells.append(cell)

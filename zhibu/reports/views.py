@@ -149,6 +149,8 @@ def member_file(request, pk: int):
 def _member_file_xlsx(data: dict) -> HttpResponse:
     from openpyxl import Workbook
 
+    from zhibu.core.xlsx import defuse_workbook
+
     wb = Workbook()
     ws = wb.active
     ws.title = "组织生活"
@@ -199,6 +201,7 @@ def _member_file_xlsx(data: dict) -> HttpResponse:
                 o.follow_up_done_on.isoformat() if o.follow_up_done_on else "",
             ]
         )
+    defuse_workbook(wb)
     out = BytesIO()
     wb.save(out)
     name = f"member-{data['member'].pk}-{data['year']}.xlsx"

@@ -320,3 +320,28 @@ def test_review_pages_permission_matrix(world, client):
     assert client.get(review_url).status_code == 404
     client.logout()
     assert client.get(review_url).status_code == 302
+
+
+def test_member_file_export_has_no_formula(world, client):
+    """A topic starting with "=" is exported as text, not as a live formula."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from zhibu.core.tests.test_xlsx import EVIL, formulas
+
+    start = timezone.now() - timedelta(days=1)
+    meeting = Meeting.objects.create(
+        org=world.branch,
+        meeting_type="party_class",
+        topic=EVIL[0],
+        planned_start=start,
+        planned_end=start + timedelta(hours=2),
+    )
+    Attendance.objects.create(meeting=meeting, member=world.member)
+    client.force_login(world.secretary)
+    url = f"/reports/member/{world.member.pk}/?format=xlsx&year={start.year}"
+    content = client.get(url).content
+    assert formulas(content) == []
+    rows = load_workbook(BytesIO(content)).worksheets[0].iter_rows(values_only=True)
+    assert EVIL[0] in {v for row in rows for v in row}
