@@ -6,6 +6,7 @@ the process with a message that names the variable, rather than being silently i
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -112,6 +113,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "zhibu.core",
     "zhibu.accounts",
     "zhibu.orgs",
@@ -133,6 +135,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "zhibu.urls"
@@ -158,7 +162,30 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'zhi
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["zhibu.accounts.backends.PhoneOrUsernameBackend"]
+# django-axes first: a locked-out account or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "zhibu.accounts.backends.PhoneOrUsernameBackend",
+]
+# Login lockout (django-axes): after ZHIBU_LOGIN_FAILURE_LIMIT wrong passwords for one account,
+# or ZHIBU_LOGIN_ADDRESS_LIMIT from one address (an office shares one), logins stop for
+# ZHIBU_LOGIN_LOCKOUT_MINUTES; an administrator unlocks earlier in the admin (访问尝试) or with
+# `zhibu axes_reset_username NAME`.
+ZHIBU_LOGIN_FAILURE_LIMIT = env_int("ZHIBU_LOGIN_FAILURE_LIMIT", 5)
+ZHIBU_LOGIN_ADDRESS_LIMIT = env_int("ZHIBU_LOGIN_ADDRESS_LIMIT", 50)
+AXES_FAILURE_LIMIT = ZHIBU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ZHIBU_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "zhibu.accounts.lockout.LockoutHandler"
+AXES_USERNAME_CALLABLE = "zhibu.accounts.lockout.login_name"
+AXES_LOCKOUT_CALLABLE = "zhibu.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+if ZHIBU_LOGIN_FAILURE_LIMIT < 1 or ZHIBU_LOGIN_ADDRESS_LIMIT < ZHIBU_LOGIN_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "ZHIBU_LOGIN_FAILURE_LIMIT must be at least 1 and ZHIBU_LOGIN_ADDRESS_LIMIT at least as "
+        "large."
+    )
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -248,6 +275,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Per account (or per address when anonymous); the counters live in the cache, so with
+    # several server processes give them a shared cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("ZHIBU_API_RATE_ANON", "60/min"),
+        "user": env_str("ZHIBU_API_RATE_USER", "600/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -284,6 +321,11 @@ LOGGING = {
 ZHIBU_MAKEUP_DAYS = env_int("ZHIBU_MAKEUP_DAYS", 30)
 ZHIBU_SIGNIN_TOKEN_SECONDS = env_int("ZHIBU_SIGNIN_TOKEN_SECONDS", 180)
 ZHIBU_SIGNIN_MARGIN_MINUTES = env_int("ZHIBU_SIGNIN_MARGIN_MINUTES", 30)
+# Wrong 6-digit sign-in codes: after this many from one member, or at one meeting from all,
+# code sign-in pauses for ZHIBU_SIGNIN_CODE_LOCK_MINUTES (QR and the roster tick still work).
+ZHIBU_SIGNIN_CODE_TRIES_MEMBER = env_int("ZHIBU_SIGNIN_CODE_TRIES_MEMBER", 5)
+ZHIBU_SIGNIN_CODE_TRIES_MEETING = env_int("ZHIBU_SIGNIN_CODE_TRIES_MEETING", 50)
+ZHIBU_SIGNIN_CODE_LOCK_MINUTES = env_int("ZHIBU_SIGNIN_CODE_LOCK_MINUTES", 10)
 ZHIBU_LATE_ENTRY_DAYS = env_int("ZHIBU_LATE_ENTRY_DAYS", 7)
 
 # Compliance sweeps (`zhibu worker`, `zhibu evaluate`): processes evaluating chunks of a large

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.http import Http404
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
 
 from zhibu.compliance import services as compliance_services
@@ -48,7 +47,14 @@ from zhibu.orglife.models import (
     ProcedureStep,
     SignInMethod,
 )
-from zhibu.orglife.signin import check_token, signin_window
+from zhibu.orglife.signin import (
+    check_token,
+    code_attempt_refused,
+    code_matches,
+    count_wrong_code,
+    signin_window,
+)
+from zhibu.orglife.signin import signin_code as signin_code  # re-exported: the contract
 from zhibu.orglife.signin import signin_token as signin_token  # re-exported: the contract
 from zhibu.orglife.signin import signin_url as signin_url  # re-exported: the contract
 from zhibu.orgs.models import Organization
@@ -637,12 +643,22 @@ def sign_in(
             if method == SignInMethod.QR:
                 check_token(meeting, token or "", now=now)
             else:
-                entered = normalize_digits((code or "").strip())
-                if not meeting.signin_code or not constant_time_compare(
-                    entered, meeting.signin_code
-                ):
+                if code_attempt_refused(meeting, member_id):
                     raise ValidationError(
-                        {"code": "签到码不正确，请核对会场公布的 6 位数字"}, code="bad_code"
+                        {
+                            "code": (
+                                "签到码输错次数过多，暂停用签到码签到："
+                                f"请 {settings.ZHIBU_SIGNIN_CODE_LOCK_MINUTES} 分钟后再试，"
+                                "或扫描会场的二维码，或请书记在名单上勾选"
+                            )
+                        },
+                        code="code_throttled",
+                    )
+                entered = normalize_digits((code or "").strip())
+                if not code_matches(meeting, entered, now=now):
+                    count_wrong_code(meeting, member_id)
+                    raise ValidationError(
+                        {"code": "签到码不正确，请核对会场当前显示的 6 位数字"}, code="bad_code"
                     )
             start = meeting.actual_start or meeting.planned_start
             if now > start + _late_after(meeting):

@@ -309,7 +309,7 @@ def test_attachment_needs_manage_right(world, meeting, clock, media):
 def test_confirm_gives_everyone_exactly_one_outcome_and_locks(world, meeting, clock, refreshed):
     clock.move_to(START)
     services.sign_in(
-        actor=world.member_user, meeting=meeting, method="code", code=meeting.signin_code
+        actor=world.member_user, meeting=meeting, method="code", code=services.signin_code(meeting)
     )
     record(world, meeting, clock, minutes="")
     with pytest.raises(ValidationError) as exc:
