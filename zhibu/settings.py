@@ -339,6 +339,12 @@ ZHIBU_DELIVERY_MAX_ATTEMPTS = env_int("ZHIBU_DELIVERY_MAX_ATTEMPTS", 6)
 # How long a worker holds a claimed delivery before another may take it over (crash recovery).
 ZHIBU_DELIVERY_LEASE_SECONDS = env_int("ZHIBU_DELIVERY_LEASE_SECONDS", 300)
 ZHIBU_WEBHOOK_TIMEOUT = env_int("ZHIBU_WEBHOOK_TIMEOUT", 5)
+# Hosts webhooks may go to (notify.outbound): exact names or "*.example.com"; internal addresses
+# only when listed exactly. Default: the robots of WeCom, DingTalk and Feishu/Lark.
+ZHIBU_WEBHOOK_HOSTS = env_list(
+    "ZHIBU_WEBHOOK_HOSTS",
+    ["qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com"],
+)
 ZHIBU_BASE_URL = env_str("ZHIBU_BASE_URL", "http://127.0.0.1:8000")
 
 # The organization's own rule set for organ branches (the organ_model profile), as its rules
