@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from zhibu.compliance import services as compliance_services
+from zhibu.core.params import YEAR_MAX, YEAR_MIN
 from zhibu.core.text import normalize_digits
 from zhibu.members.models import BranchTenure, CommitteePosition, CommitteeRole, Member
 from zhibu.members.selectors import tenures_on
@@ -414,6 +415,11 @@ def _check_times(start: datetime | None, end: datetime | None, prefix: str) -> N
         errors[f"{prefix}_end"] = "请填写结束时间"
     if not errors and end <= start:
         errors[f"{prefix}_end"] = "结束时间必须晚于开始时间"
+    for moment, suffix in ((start, "start"), (end, "end")):
+        if moment is not None and not YEAR_MIN <= moment.year <= YEAR_MAX:
+            errors[f"{prefix}_{suffix}"] = (
+                f"年份应在 {YEAR_MIN} 到 {YEAR_MAX} 之间（收到 {moment.year}）"
+            )
     if errors:
         raise ValidationError(errors, code="time_order")
 
@@ -1011,11 +1017,17 @@ def record_confirm(*, actor, meeting: Meeting, now: datetime | None = None) -> M
                 changed.append(att)
         Attendance.objects.bulk_update(changed, ["outcome"])
         due = meeting_day(meeting) + timedelta(days=makeup_days(meeting.org))
+        # A make-up already on file (entered before the confirmation) is kept, not doubled.
+        existing = set(
+            Makeup.objects.filter(attendance__meeting=meeting).values_list(
+                "attendance_id", flat=True
+            )
+        )
         Makeup.objects.bulk_create(
             [
                 Makeup(attendance=att, member_id=att.member_id, due_date=due)
                 for att in attendances
-                if att.outcome in MISSED
+                if att.outcome in MISSED and att.pk not in existing
             ]
         )
         meeting.status = MeetingStatus.CONFIRMED

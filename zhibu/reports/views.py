@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhibu.core.params import parse_year
 from zhibu.members.models import Member
 from zhibu.orglife.models import Meeting
 from zhibu.orgs.models import Organization
@@ -139,7 +140,12 @@ def member_file(request, pk: int):
     member = get_or_404(
         request.user, Action.VIEW_PERSONAL, Member.objects.select_related("branch"), pk=pk
     )
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    today = timezone.localdate()
+    try:
+        year = parse_year(request.GET.get("year"), default=today.year)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        year = today.year
     data = selectors.member_file(user=request.user, member=member, year=year)
     if request.GET.get("format") == "xlsx":
         return _member_file_xlsx(data)
@@ -280,7 +286,7 @@ def review_list(request):
         )
         try:
             review = services.review_open(
-                actor=request.user, org=org, year=int(request.POST.get("year") or 0)
+                actor=request.user, org=org, year=parse_year(request.POST.get("year"))
             )
         except ValidationError as exc:
             errors = _errors(exc)

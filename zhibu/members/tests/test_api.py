@@ -488,3 +488,45 @@ def test_secretary_still_hears_about_a_duplicate_in_own_branch(world):
     response = client.post(MEMBERS, data, format="json")
     assert response.status_code == 400
     assert "已登记在花名册中" in response.json()["id_number"][0]
+
+
+def test_transfer_before_a_committee_post_began_is_a_400_not_a_500(world):
+    """A transfer dated on or before the start of a post in the old branch broke the CHECK
+    constraint (the post would end before it began)."""
+    client = client_for(world.admin)
+    position = CommitteePosition.objects.get(member=world.secretary_member, role="secretary")
+    on = position.start.isoformat()
+    url = f"{MEMBERS}{world.secretary_member.pk}/transfer/"
+    response = client.post(url, {"branch": world.sibling.pk, "on": on}, format="json")
+    assert response.status_code == 400, response.content
+    assert "职务的开始日期" in response.json()["on"][0]
+    world.secretary_member.refresh_from_db()
+    assert world.secretary_member.branch_id == world.branch.pk
+
+
+HUGE = "9" * 25
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{MEMBERS}?branch={HUGE}",
+        f"{MEMBERS}?party_group={HUGE}",
+        f"{MEMBERS}?org={HUGE}",
+        f"{POSITIONS}?org={HUGE}",
+        f"{POSITIONS}?member={HUGE}",
+        f"{POSITIONS}?member=-{HUGE}",
+        f"{POSITIONS}?member=1.5",
+        "/api/meetings/?year=99999999999",
+        f"/api/meetings/?org={HUGE}",
+        f"/api/attendance/?member={HUGE}",
+        f"/api/grants/?user={HUGE}",
+        f"/members/?branch={HUGE}",
+        f"/orgs/?parent={HUGE}",
+    ],
+)
+def test_huge_or_odd_integers_in_filters_never_give_a_server_error(world, url):
+    client = client_for(world.admin)
+    client.raise_request_exception = False
+    response = client.get(url)
+    assert response.status_code in (200, 400, 404), (url, response.status_code)

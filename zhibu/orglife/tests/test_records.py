@@ -487,3 +487,24 @@ def test_amending_the_start_to_another_day_refreshes_from_the_old_day(
         reason="会议实际推迟一天举行",
     )
     assert calls == [(meeting.pk, None), (meeting.pk, date(2026, 10, 12))]
+
+
+# --- no 5xx from input (issue 15) -------------------------------------------------------------
+
+
+def test_confirm_keeps_make_ups_already_on_file(world, meeting, clock, refreshed):
+    """The demo had make-ups entered before the confirmation: confirming was an IntegrityError."""
+    record(world, meeting, clock)
+    absent = Attendance.objects.get(meeting=meeting, member=world.other_member)
+    Makeup.objects.create(attendance=absent, member=world.other_member, due_date=date(2026, 12, 1))
+    services.record_confirm(actor=world.secretary, meeting=meeting)
+    assert Makeup.objects.filter(attendance=absent).count() == 1
+    assert Makeup.objects.filter(attendance__meeting=meeting).count() == 3  # nobody came
+
+
+@pytest.mark.parametrize("year", [397, 1900, 2101])
+def test_a_record_in_the_year_397_is_refused(world, meeting, clock, year):
+    start = START.replace(year=year)
+    with pytest.raises(ValidationError) as exc:
+        record(world, meeting, clock, actual_start=start, actual_end=start + timedelta(hours=2))
+    assert "年份应在 1921 到 2100 之间" in exc.value.message_dict["actual_start"][0]
