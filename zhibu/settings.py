@@ -66,11 +66,15 @@ def env_database(name: str, default: str) -> dict:
         if name_ and name_ != ":memory:":
             Path(name_).parent.mkdir(parents=True, exist_ok=True)
         config.setdefault("OPTIONS", {})
-        # WAL lets the demo's web server and worker read while the other writes.
+        # WAL lets the demo's web server and worker read while the other writes; a writer
+        # waits up to SQLITE_BUSY_SECONDS for another's transaction (a big roster import)
+        # instead of failing with "database is locked".
+        busy_ms = env_int("SQLITE_BUSY_SECONDS", 30) * 1000
         config["OPTIONS"].setdefault(
             "init_command",
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busy_ms};",
         )
+        config["OPTIONS"].setdefault("timeout", busy_ms / 1000)
         config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
         # A file (not in-memory) test database, so a worker subprocess can open it too.
         config.setdefault("TEST", {})

@@ -109,7 +109,10 @@ def _code_for_slot(meeting: Meeting, slot: int) -> str:
 
 
 def signin_code(meeting: Meeting, *, now: datetime | None = None) -> str:
-    """The 6-digit code shown in the room now; it rotates with the QR code."""
+    """The 6-digit code shown in the room now; it rotates with the QR code ("" for a meeting
+    without a code secret: one recorded afterwards, signed in by the roster)."""
+    if not meeting.signin_code:
+        return ""
     return _code_for_slot(meeting, _slot(now or timezone.now()))
 
 

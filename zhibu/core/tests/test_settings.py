@@ -151,3 +151,11 @@ def test_defaults_for_the_demo():
     assert zs.TIME_ZONE == "Asia/Shanghai"
     assert zs.LANGUAGE_CODE == "zh-hans"
     assert zs.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_sqlite_waits_for_a_concurrent_writer():
+    """WAL and a busy timeout: a write during a big import waits instead of "database is locked"."""
+    config = zs.env_database("X_NO_SUCH_URL", "sqlite:////tmp/zhibu-busy-check.sqlite3")
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    assert "busy_timeout=30000" in config["OPTIONS"]["init_command"]
+    assert config["OPTIONS"]["timeout"] == 30
