@@ -558,17 +558,34 @@ def _workbook_is_empty(workbook) -> bool:
 
 
 def _parse(file: Any) -> _Parsed:
-    opened = _open_workbook(_read_bytes(file))
+    data = _read_bytes(file)
+    opened = _open_workbook(data)
     if isinstance(opened, _Parsed):
         return opened
     workbook = opened
     try:
-        return _parse_workbook(workbook)
+        return _parse_workbook(workbook, data)
     finally:
         workbook.close()
 
 
-def _parse_workbook(workbook) -> _Parsed:
+def _formula_cells(data: bytes, sheet_title: str) -> dict[tuple[int, int], str]:
+    """Formulas of the sheet, by (row, column index): read only when a cell came back empty,
+    since a formula that no spreadsheet program has calculated has no value to import."""
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        found = {}
+        for row in workbook[sheet_title].iter_rows():
+            for cell in row:
+                value = getattr(cell, "value", None)
+                if isinstance(value, str) and value.startswith("="):
+                    found[(cell.row, cell.column - 1)] = value
+        return found
+    finally:
+        workbook.close()
+
+
+def _parse_workbook(workbook, data: bytes = b"") -> _Parsed:
     found = _find_header(workbook)
     if found is None:
         if _workbook_is_empty(workbook):
@@ -622,6 +639,7 @@ def _parse_workbook(workbook) -> _Parsed:
 
     # Read data rows.
     first_seen: dict[str, int] = {}
+    formulas: dict[tuple[int, int], str] | None = None
     data_rows = ws.iter_rows(min_row=header_row + 1, values_only=True)
     for number, values in enumerate(data_rows, start=header_row + 1):
         if all(_is_blank(v) for v in values):
@@ -635,11 +653,17 @@ def _parse_workbook(workbook) -> _Parsed:
             if _is_blank(raw):
                 row.values[field_name] = None
                 if column.required:
-                    parsed.errors.append(
-                        RowError(
-                            number, column.header, _("必填，请填写{h}").format(h=column.header)
+                    if formulas is None:
+                        formulas = _formula_cells(data, ws.title) if data else {}
+                    formula = formulas.get((number, index))
+                    message = (
+                        _("{h}是公式 {f}，没有计算结果：请直接填写内容，不要用公式").format(
+                            h=column.header, f=formula[:40]
                         )
+                        if formula
+                        else _("必填，请填写{h}").format(h=column.header)
                     )
+                    parsed.errors.append(RowError(number, column.header, message))
                 continue
             try:
                 row.values[field_name] = _PARSERS[field_name](raw)

@@ -31,3 +31,15 @@ def test_roster_export_has_no_formula_and_imports_back_unchanged(world):
     assert result.ok, result.errors
     assert (result.created, result.updated) == (0, 0)
     assert list(Member.objects.order_by("pk").values()) == snapshot
+
+
+def test_a_formula_without_a_calculated_value_is_reported_as_a_formula(world):
+    """A name typed as =CONCAT(...) and never calculated used to be reported as "必填"."""
+    from zhibu.members.tests.test_roster import good_row, xlsx
+
+    data = xlsx([good_row(1, 姓名='=CONCAT("张","三")'), good_row(2)])
+    result = roster_import(actor=world.admin, file=data)
+    assert not result.ok
+    messages = [e.message for e in result.errors if e.column == "姓名"]
+    assert messages and "是公式" in messages[0] and "CONCAT" in messages[0]
+    assert not any("必填" in m for m in messages)
