@@ -58,6 +58,9 @@ def unmigrated_message() -> str | None:
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhibu.settings")
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and command_name(args[0]) == "demo":
+        # The demo says it is one, so the public demo key and DEBUG=1 are allowed there only.
+        os.environ.setdefault("ZHIBU_DEMO", "1")
     try:
         Utility(["zhibu", *args]).execute()
     except DatabaseError:

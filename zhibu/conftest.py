@@ -34,6 +34,9 @@ def pytest_configure(config):
 
     # Argon2 is deliberately slow; tests that check hashing ask for it explicitly.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests move the clock by hours and days with a client logged in; the idle timeout has its
+    # own test (core/tests/test_settings.py).
+    settings.SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 
 
 @dataclass
@@ -54,6 +57,15 @@ class World:
     other_member: Member  # plain member of branch, no account
     sibling_member: Member
     outside_member: Member
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle and lockout counters live in the cache: each test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
 
 
 @pytest.fixture

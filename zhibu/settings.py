@@ -6,6 +6,7 @@ the process with a message that names the variable, rather than being silently i
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -14,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("ZHIBU_VAR_DIR", BASE_DIR.parent / "var"))
 
-DEMO_SECRET_KEY = "zhibu-demo-secret-key-do-not-use-in-production"
+DEMO_SECRET_KEY = "zhibu-demo-secret-key-do-not-use-in-production"  # public: demo only
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -65,11 +66,15 @@ def env_database(name: str, default: str) -> dict:
         if name_ and name_ != ":memory:":
             Path(name_).parent.mkdir(parents=True, exist_ok=True)
         config.setdefault("OPTIONS", {})
-        # WAL lets the demo's web server and worker read while the other writes.
+        # WAL lets the demo's web server and worker read while the other writes; a writer
+        # waits up to SQLITE_BUSY_SECONDS for another's transaction (a big roster import)
+        # instead of failing with "database is locked".
+        busy_ms = env_int("SQLITE_BUSY_SECONDS", 30) * 1000
         config["OPTIONS"].setdefault(
             "init_command",
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busy_ms};",
         )
+        config["OPTIONS"].setdefault("timeout", busy_ms / 1000)
         config["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
         # A file (not in-memory) test database, so a worker subprocess can open it too.
         config.setdefault("TEST", {})
@@ -90,12 +95,12 @@ def env_database(name: str, default: str) -> dict:
     return config
 
 
-DEBUG = env_bool("DEBUG", True)
+# Fail closed: DEBUG is off unless asked for. ZHIBU_DEMO=1 says "this instance is a demo"
+# (`zhibu demo` sets it for itself); serving (`zhibu serve`, zhibu.wsgi) refuses DEBUG and the
+# public demo key without it, see zhibu.core.startup.
+ZHIBU_DEMO = env_bool("ZHIBU_DEMO", False)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", DEMO_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEMO_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "DEBUG is off but SECRET_KEY is the demo key. Set SECRET_KEY to a long random value."
-    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -113,6 +118,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "zhibu.core",
     "zhibu.accounts",
     "zhibu.orgs",
@@ -137,6 +143,8 @@ MIDDLEWARE = [
     "zhibu.core.middleware.HtmxHistoryMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "zhibu.urls"
@@ -162,7 +170,30 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'zhi
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["zhibu.accounts.backends.PhoneOrUsernameBackend"]
+# django-axes first: a locked-out account or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "zhibu.accounts.backends.PhoneOrUsernameBackend",
+]
+# Login lockout (django-axes): after ZHIBU_LOGIN_FAILURE_LIMIT wrong passwords for one account,
+# or ZHIBU_LOGIN_ADDRESS_LIMIT from one address (an office shares one), logins stop for
+# ZHIBU_LOGIN_LOCKOUT_MINUTES; an administrator unlocks earlier in the admin (访问尝试) or with
+# `zhibu axes_reset_username NAME`.
+ZHIBU_LOGIN_FAILURE_LIMIT = env_int("ZHIBU_LOGIN_FAILURE_LIMIT", 5)
+ZHIBU_LOGIN_ADDRESS_LIMIT = env_int("ZHIBU_LOGIN_ADDRESS_LIMIT", 50)
+AXES_FAILURE_LIMIT = ZHIBU_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ZHIBU_LOGIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "zhibu.accounts.lockout.LockoutHandler"
+AXES_USERNAME_CALLABLE = "zhibu.accounts.lockout.login_name"
+AXES_LOCKOUT_CALLABLE = "zhibu.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+if ZHIBU_LOGIN_FAILURE_LIMIT < 1 or ZHIBU_LOGIN_ADDRESS_LIMIT < ZHIBU_LOGIN_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "ZHIBU_LOGIN_FAILURE_LIMIT must be at least 1 and ZHIBU_LOGIN_ADDRESS_LIMIT at least as "
+        "large."
+    )
 
 # Single sign-on (docs/deployment.md). Each is tried before local login, which stays available.
 # Accounts are never created for unknown people: a login links to the roster by phone number or
@@ -197,7 +228,7 @@ if ZHIBU_LDAP_URI:
     AUTH_LDAP_START_TLS = env_bool("ZHIBU_LDAP_START_TLS", False)
     AUTH_LDAP_ALWAYS_UPDATE_USER = False
     AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env_int("ZHIBU_LDAP_TIMEOUT", 5)}
-    AUTHENTICATION_BACKENDS.insert(0, "zhibu.members.sso.LinkingLDAPBackend")
+    AUTHENTICATION_BACKENDS.insert(1, "zhibu.members.sso.LinkingLDAPBackend")  # after axes
 
 if ZHIBU_OIDC_CLIENT_ID:
     INSTALLED_APPS.append("mozilla_django_oidc")
@@ -214,7 +245,7 @@ if ZHIBU_OIDC_CLIENT_ID:
         raise ImproperlyConfigured("ZHIBU_OIDC_JWKS_ENDPOINT is required for RS* signatures.")
     OIDC_RP_SCOPES = env_str("ZHIBU_OIDC_SCOPES", "openid profile phone")
     LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"
-    AUTHENTICATION_BACKENDS.insert(0, "zhibu.members.sso.LinkingOIDCBackend")
+    AUTHENTICATION_BACKENDS.insert(1, "zhibu.members.sso.LinkingOIDCBackend")  # after axes
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -242,27 +273,49 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# After `zhibu collectstatic` static files are served compressed with hashed names; before it
+# (the demo, development, tests) straight from the app directories, so no page fails for want
+# of a manifest whatever DEBUG says.
+COLLECTED_STATIC = (STATIC_ROOT / "staticfiles.json").is_file()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if COLLECTED_STATIC
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Static files are served from the app directories in the demo, without collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG
-if DEBUG:
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
+if not COLLECTED_STATIC:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ZHIBU_ATTACHMENT_MAX_BYTES = env_int("ZHIBU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+# Idle timeout: a session unused for this long ends (every request pushes the expiry on).
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 120) * 60
+if SESSION_COOKIE_AGE <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be at least 1.")
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 X_FRAME_OPTIONS = "DENY"
+# HTTPS (docs/deployment.md): behind a TLS proxy set all of these.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# "HTTP_X_FORWARDED_PROTO,https": the header a trusted proxy sets on HTTPS requests.
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_header and len(_proxy_header) != 2:
+    raise ImproperlyConfigured(
+        f"SECURE_PROXY_SSL_HEADER={os.environ['SECURE_PROXY_SSL_HEADER']!r}: give the header "
+        "and its HTTPS value, e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
 
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -282,6 +335,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Per account (or per address when anonymous); the counters live in the cache, so with
+    # several server processes give them a shared cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("ZHIBU_API_RATE_ANON", "60/min"),
+        "user": env_str("ZHIBU_API_RATE_USER", "600/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -319,6 +382,11 @@ LOGGING = {
 # they live in the registry (zhibu/orgs/parameters.py) and organizations set them for their
 # subtree. The QR sign-in token's rotation is technical, so it is a setting.
 ZHIBU_SIGNIN_TOKEN_SECONDS = env_int("ZHIBU_SIGNIN_TOKEN_SECONDS", 180)
+# Wrong 6-digit sign-in codes: after this many from one member, or at one meeting from all,
+# code sign-in pauses for ZHIBU_SIGNIN_CODE_LOCK_MINUTES (QR and the roster tick still work).
+ZHIBU_SIGNIN_CODE_TRIES_MEMBER = env_int("ZHIBU_SIGNIN_CODE_TRIES_MEMBER", 5)
+ZHIBU_SIGNIN_CODE_TRIES_MEETING = env_int("ZHIBU_SIGNIN_CODE_TRIES_MEETING", 50)
+ZHIBU_SIGNIN_CODE_LOCK_MINUTES = env_int("ZHIBU_SIGNIN_CODE_LOCK_MINUTES", 10)
 
 # Compliance sweeps (`zhibu worker`, `zhibu evaluate`): processes evaluating chunks of a large
 # tree side by side (PostgreSQL/MySQL; SQLite always uses one).
@@ -331,6 +399,12 @@ ZHIBU_DELIVERY_MAX_ATTEMPTS = env_int("ZHIBU_DELIVERY_MAX_ATTEMPTS", 6)
 # How long a worker holds a claimed delivery before another may take it over (crash recovery).
 ZHIBU_DELIVERY_LEASE_SECONDS = env_int("ZHIBU_DELIVERY_LEASE_SECONDS", 300)
 ZHIBU_WEBHOOK_TIMEOUT = env_int("ZHIBU_WEBHOOK_TIMEOUT", 5)
+# Hosts webhooks may go to (notify.outbound): exact names or "*.example.com"; internal addresses
+# only when listed exactly. Default: the robots of WeCom, DingTalk and Feishu/Lark.
+ZHIBU_WEBHOOK_HOSTS = env_list(
+    "ZHIBU_WEBHOOK_HOSTS",
+    ["qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com"],
+)
 ZHIBU_BASE_URL = env_str("ZHIBU_BASE_URL", "http://127.0.0.1:8000")
 # Links in notices use ZHIBU_BASE_URL; the sign-in QR uses the address the browser used, unless
 # ZHIBU_BASE_URL is set explicitly (behind a proxy that does not pass the real host on).

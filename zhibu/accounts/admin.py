@@ -1,9 +1,18 @@
-"""Django admin for the superuser's support work: accounts. Everyday work never needs it.
+"""Django admin for the superuser's support work: accounts and login lockouts. Everyday work
+never needs it.
 
-API tokens are not shown here (DRF registers them by default): tokens are managed with
-`zhibu create-token`. Groups are not used: rights live in orgs.permissions.
+API tokens are never listed: a token is a password for the API, and the superuser who could
+read a secretary's token could read private thought reports as that secretary, against the
+privacy design. DRF's authtoken app registers an admin that lists every key, so it is taken
+off here; tokens are issued with `zhibu create-token`. Groups are not used: rights live in
+orgs.permissions.
+
+django-axes' lists (访问尝试: deleting a row unlocks that account or address) are kept without
+their date drill-down, which needs time-zone tables that MySQL/MariaDB servers often lack.
 """
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -17,6 +26,14 @@ admin.site.site_title = _("zhibu 系统管理")
 admin.site.index_title = _("系统维护（日常工作请使用业务页面）")
 admin.site.unregister(TokenProxy)
 admin.site.unregister(Group)
+
+for model, base in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (base,), {"date_hierarchy": None}))
 
 
 @admin.register(User)

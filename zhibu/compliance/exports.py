@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from zhibu.compliance.forms import period_label
 from zhibu.compliance.selectors import Cell, Dashboard, TrendPoint
+from zhibu.core.xlsx import defuse_workbook
 
 # By light (zhibu.compliance.lights), the colours of compliance.css.
 FILLS = {
@@ -148,6 +149,7 @@ def dashboard_workbook(dashboard: Dashboard, trend: list[TrendPoint]) -> bytes:
         ts.append([p.label, p.orgs, p.green, p.open, p.yellow, p.red, p.green_share])
     _sortable(ts, [12, 8, 8, 8, 8, 8, 10])
 
+    defuse_workbook(wb)
     out = BytesIO()
     wb.save(out)
     return out.getvalue()

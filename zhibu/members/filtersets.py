@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from zhibu.core.params import IdFilter
 from zhibu.members.models import Education, Gender, Member, MemberStatus
 from zhibu.orgs.models import subtree_q
 from zhibu.orgs.permissions import Action, scope_q
@@ -11,9 +12,9 @@ from zhibu.orgs.permissions import Action, scope_q
 
 class MemberFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("姓名或手机号"))
-    org = django_filters.NumberFilter(method="in_org", label=_("组织（含下级）"))
-    branch = django_filters.NumberFilter(field_name="branch_id", label=_("支部"))
-    party_group = django_filters.NumberFilter(field_name="party_group_id", label=_("党小组"))
+    org = IdFilter(method="in_org", label=_("组织（含下级）"))
+    branch = IdFilter(field_name="branch_id", label=_("支部"))
+    party_group = IdFilter(field_name="party_group_id", label=_("党小组"))
     status = django_filters.ChoiceFilter(choices=MemberStatus.choices, label=_("党员类别"))
     gender = django_filters.ChoiceFilter(choices=Gender.choices, label=_("性别"))
     education = django_filters.ChoiceFilter(choices=Education.choices, label=_("学历"))

@@ -47,9 +47,10 @@ class MemberForm(forms.ModelForm):
         group.queryset = member_edit_party_groups(user=user, member=self.instance)
         group.empty_label = _("（不编入党小组）")
         self.fields["education"].choices = [("", _("（未填写）")), *Education.choices]
-        # Whoever may not see the full ID number and phone must not get them in a form either.
+        # Whoever may not see the full ID number, phone and birth date must not get them in a
+        # form either (the birth date is digits of the ID number).
         if self.instance.pk and not can(user, Action.VIEW_PERSONAL, self.instance):
-            for name in ("id_number", "phone", "email", "wecom_id", "dingtalk_id"):
+            for name in ("id_number", "phone", "birth_date", "email", "wecom_id", "dingtalk_id"):
                 del self.fields[name]
         else:
             self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="off")

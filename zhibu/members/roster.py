@@ -38,6 +38,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
+from zhibu.core.xlsx import defuse
 from zhibu.members.models import BranchTenure, Education, Gender, Member, MemberStatus
 from zhibu.members.services import member_transfer
 from zhibu.members.validators import (
@@ -619,17 +620,34 @@ def _workbook_is_empty(workbook) -> bool:
 
 
 def _parse(file: Any) -> _Parsed:
-    opened = _open_workbook(_read_bytes(file))
+    data = _read_bytes(file)
+    opened = _open_workbook(data)
     if isinstance(opened, _Parsed):
         return opened
     workbook = opened
     try:
-        return _parse_workbook(workbook)
+        return _parse_workbook(workbook, data)
     finally:
         workbook.close()
 
 
-def _parse_workbook(workbook) -> _Parsed:
+def _formula_cells(data: bytes, sheet_title: str) -> dict[tuple[int, int], str]:
+    """Formulas of the sheet, by (row, column index): read only when a cell came back empty,
+    since a formula that no spreadsheet program has calculated has no value to import."""
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        found = {}
+        for row in workbook[sheet_title].iter_rows():
+            for cell in row:
+                value = getattr(cell, "value", None)
+                if isinstance(value, str) and value.startswith("="):
+                    found[(cell.row, cell.column - 1)] = value
+        return found
+    finally:
+        workbook.close()
+
+
+def _parse_workbook(workbook, data: bytes = b"") -> _Parsed:
     found = _find_header(workbook)
     if found is None:
         if _workbook_is_empty(workbook):
@@ -684,6 +702,7 @@ def _parse_workbook(workbook) -> _Parsed:
     # Read data rows.
     first_seen: dict[str, int] = {}
     first_employee: dict[str, int] = {}
+    formulas: dict[tuple[int, int], str] | None = None
     data_rows = ws.iter_rows(min_row=header_row + 1, values_only=True)
     for number, values in enumerate(data_rows, start=header_row + 1):
         if all(_is_blank(v) for v in values):
@@ -697,11 +716,17 @@ def _parse_workbook(workbook) -> _Parsed:
             if _is_blank(raw):
                 row.values[field_name] = None
                 if column.required:
-                    parsed.errors.append(
-                        RowError(
-                            number, column.header, _("必填，请填写{h}").format(h=column.header)
+                    if formulas is None:
+                        formulas = _formula_cells(data, ws.title) if data else {}
+                    formula = formulas.get((number, index))
+                    message = (
+                        _("{h}是公式 {f}，没有计算结果：请直接填写内容，不要用公式").format(
+                            h=column.header, f=formula[:40]
                         )
+                        if formula
+                        else _("必填，请填写{h}").format(h=column.header)
                     )
+                    parsed.errors.append(RowError(number, column.header, message))
                 continue
             try:
                 row.values[field_name] = _PARSERS[field_name](raw)
@@ -1241,16 +1266,18 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     for m in members:
         personal = user is None or can(user, Action.VIEW_PERSONAL, m)
         if personal:
-            id_number, phone = m.id_number or "", m.phone or ""
+            id_number, phone, birth = m.id_number or "", m.phone or "", m.birth_date
         else:
             id_number, phone = mask_id_number(m.id_number), mask_phone(m.phone)
+            # The year only, as text that says so: month and day are digits of the ID number.
+            birth = _("{year}（已打码）").format(year=m.birth_date.year) if m.birth_date else None
             masked_count += 1
         rows.append(
             [
                 m.name,
                 GENDER_LABEL.get(m.gender, m.gender),
                 m.ethnicity,
-                m.birth_date,
+                birth,
                 id_number,
                 phone,
                 m.employee_number or "",
@@ -1269,7 +1296,8 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     header = _header_cells(ws)
     if masked_count:
         note = _(
-            "注意：本文件中 {n} 名党员的身份证号和手机号已按权限打码，打码的文件不能用于导入。"
+            "注意：本文件中 {n} 名党员的身份证号、手机号和出生日期已按权限打码，"
+            "打码的文件不能用于导入。"
         ).format(n=masked_count)
         note_cell = WriteOnlyCell(ws, value=note)
         note_cell.font = _REQUIRED_FONT
@@ -1280,7 +1308,7 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     for values in rows:
         cells = []
         for value, number_format in zip(values, formats, strict=True):
-            cell = WriteOnlyCell(ws, value=value)
+            cell = defuse(WriteOnlyCell(ws, value=value))
             if number_format and value not in (None, ""):
                 cell.number_format = number_format
             cells.append(cell)
@@ -1294,9 +1322,9 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     ]
     if masked_count:
         extra.append(
-            _("注意：{n} 名党员的身份证号和手机号已按权限打码。打码的文件不能重新导入。").format(
-                n=masked_count
-            )
+            _(
+                "注意：{n} 名党员的身份证号、手机号和出生日期已按权限打码。打码的文件不能重新导入。"
+            ).format(n=masked_count)
         )
     else:
         extra.append(_("本文件可修改后直接重新导入：未修改的行不会有任何变化。"))

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from zhibu.core.text import mask_id_number, mask_phone
+from zhibu.core.text import mask_birth_date, mask_id_number, mask_phone
 from zhibu.members.models import BranchTenure, CommitteePosition, CommitteeRole, Member
 from zhibu.orgs.models import Organization, OrgKind
 from zhibu.orgs.permissions import Action, can, visible_to
@@ -29,17 +29,28 @@ CONTACT_FIELDS = ("email", "wecom_id", "dingtalk_id")
 CONTACT_MASK = "***"
 
 
-def personal_fields(user, member: Member) -> dict[str, str]:
-    """ID number, phone and messaging ids as this viewer may see them: in full or masked."""
+def personal_fields(user, member: Member) -> dict:
+    """ID number, phone, birth date and messaging ids as this viewer may see them: in full or
+    masked.
+
+    Masked, the birth date is its year only (`birth_date` None, `birth_year` kept), since its
+    month and day are digits of the ID number.
+    """
     if can(user, Action.VIEW_PERSONAL, member):
         return {
             "id_number": member.id_number or "",
             "phone": member.phone or "",
             **{f: getattr(member, f) for f in CONTACT_FIELDS},
+            "birth_date": member.birth_date,
+            "birth_year": mask_birth_date(member.birth_date),
+            "masked": False,
         }
     return {
         "id_number": mask_id_number(member.id_number),
         "phone": mask_phone(member.phone),
+        "birth_date": None,
+        "birth_year": mask_birth_date(member.birth_date),
+        "masked": True,
         **{f: CONTACT_MASK if getattr(member, f) else "" for f in CONTACT_FIELDS},
     }
 
@@ -81,7 +92,7 @@ def branch_roster(*, user, org: Organization) -> list[Member]:
     )
 
 
-def with_personal(user, members: Iterable[Member]) -> list[tuple[Member, dict[str, str]]]:
+def with_personal(user, members: Iterable[Member]) -> list[tuple[Member, dict]]:
     """Pair each member with their ID number and phone as this viewer may see them (no query)."""
     return [(m, personal_fields(user, m)) for m in members]
 

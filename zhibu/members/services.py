@@ -119,9 +119,25 @@ def member_transfer(
         require(actor, Action.CHANGE, branch)
     _check_placement(branch, party_group)
     current = BranchTenure.objects.filter(member=member, end__isnull=True).first()
+    if current is not None and on <= current.start:
+        raise ValidationError({"on": f"转接日期应晚于当前支部的起始日期 {current.start}"})
+    # Posts in the old branch end the day before the transfer: none may start after that.
+    later_post = (
+        CommitteePosition.objects.filter(member=member, end__isnull=True, start__gte=on)
+        .exclude(org__path__startswith=branch.path)
+        .order_by("start")
+        .first()
+    )
+    if later_post is not None:
+        raise ValidationError(
+            {
+                "on": (
+                    f"转接日期应晚于其在{later_post.org.name}所任“{later_post.get_role_display()}”"
+                    f"职务的开始日期 {later_post.start}"
+                )
+            }
+        )
     if current is not None:
-        if on <= current.start:
-            raise ValidationError({"on": f"转接日期应晚于当前支部的起始日期 {current.start}"})
         current.end = on - timedelta(days=1)
         current.save(update_fields=["end"])
     BranchTenure.objects.create(

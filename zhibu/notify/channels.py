@@ -16,10 +16,12 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from zhibu.notify.models import Channel, Delivery, Notice, WebhookEndpoint
+from zhibu.notify.outbound import OPENER, OutboundRefused, check_destination
 
 
 class DeliveryError(Exception):
@@ -94,6 +96,13 @@ def feishu_payload(notice: Notice, secret: str = "", timestamp: int | None = Non
 
 
 def _post_json(url: str, payload: dict) -> dict:
+    """POST to an allowed destination (notify.outbound); errors say what kind, never what the
+    host answered."""
+    try:
+        check_destination(url)
+    except (OutboundRefused, ValidationError) as exc:
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        raise DeliveryError(f"地址不允许：{message}") from None
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, ensure_ascii=False).encode(),
@@ -101,16 +110,19 @@ def _post_json(url: str, payload: dict) -> dict:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.ZHIBU_WEBHOOK_TIMEOUT) as response:
-            body = response.read().decode("utf-8", "replace")
+        with OPENER.open(request, timeout=settings.ZHIBU_WEBHOOK_TIMEOUT) as response:
+            body = response.read(64 * 1024).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise DeliveryError(f"无法连接：{exc}") from exc
+        raise DeliveryError(f"HTTP {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError):
+        raise DeliveryError("无法连接：连接失败或超时") from None
     try:
-        return json.loads(body) if body else {}
+        answer = json.loads(body) if body else {}
     except json.JSONDecodeError:
-        raise DeliveryError(f"响应不是 JSON：{body[:200]}") from None
+        raise DeliveryError("响应不是 JSON") from None
+    if not isinstance(answer, dict):
+        raise DeliveryError("响应不是 JSON 对象")
+    return answer
 
 
 def send_webhook(delivery: Delivery) -> None:
@@ -129,7 +141,8 @@ def send_webhook(delivery: Delivery) -> None:
         answer = _post_json(endpoint.url, feishu_payload(notice, endpoint.secret))
         code = answer.get("code", answer.get("StatusCode", 0))
     if code not in (0, "0", None):
-        raise DeliveryError(f"机器人返回错误：{json.dumps(answer, ensure_ascii=False)[:300]}")
+        shown = code if isinstance(code, int) else "?"
+        raise DeliveryError(f"机器人返回错误码 {shown}（请核对地址和加签密钥）")
 
 
 SENDERS = {

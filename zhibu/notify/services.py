@@ -24,6 +24,7 @@ from zhibu.notify.models import (
     Reason,
     WebhookEndpoint,
 )
+from zhibu.notify.outbound import check_url
 from zhibu.orgs.permissions import Action, require
 
 log = logging.getLogger("zhibu.notify")
@@ -267,5 +268,6 @@ def preference_save(
 def webhook_save(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     require(actor, Action.CHANGE, endpoint.org)
     endpoint.full_clean()
+    check_url(endpoint.url)  # the allowlist (notify.outbound)
     endpoint.save()
     return endpoint

@@ -23,10 +23,10 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.http import Http404
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
 
 from zhibu.compliance import services as compliance_services
+from zhibu.core.params import YEAR_MAX, YEAR_MIN
 from zhibu.core.text import normalize_digits
 from zhibu.members.models import BranchTenure, CommitteePosition, CommitteeRole, Member
 from zhibu.members.selectors import tenures_on
@@ -48,7 +48,14 @@ from zhibu.orglife.models import (
     ProcedureStep,
     SignInMethod,
 )
-from zhibu.orglife.signin import check_token, signin_window
+from zhibu.orglife.signin import (
+    check_token,
+    code_attempt_refused,
+    code_matches,
+    count_wrong_code,
+    signin_window,
+)
+from zhibu.orglife.signin import signin_code as signin_code  # re-exported: the contract
 from zhibu.orglife.signin import signin_token as signin_token  # re-exported: the contract
 from zhibu.orglife.signin import signin_url as signin_url  # re-exported: the contract
 from zhibu.orgs.models import Organization
@@ -409,6 +416,11 @@ def _check_times(start: datetime | None, end: datetime | None, prefix: str) -> N
         errors[f"{prefix}_end"] = "请填写结束时间"
     if not errors and end <= start:
         errors[f"{prefix}_end"] = "结束时间必须晚于开始时间"
+    for moment, suffix in ((start, "start"), (end, "end")):
+        if moment is not None and not YEAR_MIN <= moment.year <= YEAR_MAX:
+            errors[f"{prefix}_{suffix}"] = (
+                f"年份应在 {YEAR_MIN} 到 {YEAR_MAX} 之间（收到 {moment.year}）"
+            )
     if errors:
         raise ValidationError(errors, code="time_order")
 
@@ -636,12 +648,22 @@ def sign_in(
             if method == SignInMethod.QR:
                 check_token(meeting, token or "", now=now)
             else:
-                entered = normalize_digits((code or "").strip())
-                if not meeting.signin_code or not constant_time_compare(
-                    entered, meeting.signin_code
-                ):
+                if code_attempt_refused(meeting, member_id):
                     raise ValidationError(
-                        {"code": "签到码不正确，请核对会场公布的 6 位数字"}, code="bad_code"
+                        {
+                            "code": (
+                                "签到码输错次数过多，暂停用签到码签到："
+                                f"请 {settings.ZHIBU_SIGNIN_CODE_LOCK_MINUTES} 分钟后再试，"
+                                "或扫描会场的二维码，或请书记在名单上勾选"
+                            )
+                        },
+                        code="code_throttled",
+                    )
+                entered = normalize_digits((code or "").strip())
+                if not code_matches(meeting, entered, now=now):
+                    count_wrong_code(meeting, member_id)
+                    raise ValidationError(
+                        {"code": "签到码不正确，请核对会场当前显示的 6 位数字"}, code="bad_code"
                     )
             start = meeting.actual_start or meeting.planned_start
             if now > start + _late_after(meeting):
@@ -1106,11 +1128,17 @@ def record_confirm(*, actor, meeting: Meeting, now: datetime | None = None) -> M
                 changed.append(att)
         Attendance.objects.bulk_update(changed, ["outcome"])
         due = meeting_day(meeting) + timedelta(days=makeup_days(meeting.org))
+        # A make-up already on file (entered before the confirmation) is kept, not doubled.
+        existing = set(
+            Makeup.objects.filter(attendance__meeting=meeting).values_list(
+                "attendance_id", flat=True
+            )
+        )
         Makeup.objects.bulk_create(
             [
                 Makeup(attendance=att, member_id=att.member_id, due_date=due)
                 for att in attendances
-                if att.outcome in MISSED
+                if att.outcome in MISSED and att.pk not in existing
             ]
         )
         meeting.status = MeetingStatus.CONFIRMED

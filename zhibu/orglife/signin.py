@@ -1,21 +1,28 @@
 """Sign-in tokens for the QR code shown at a meeting, and the sign-in window.
 
 A token is signed with the site's SECRET_KEY (django.core.signing) and names the meeting and a
-rotation slot of ZHIBU_SIGNIN_TOKEN_SECONDS. The code on the screen changes every slot; a token
-is accepted during its own slot and the next one (so a scan just before the change still works),
-and only inside the meeting's window. No location, photo or face is ever asked for.
+rotation slot of ZHIBU_SIGNIN_TOKEN_SECONDS. The 6-digit code shown beside the QR code rotates
+with it: an HMAC of the meeting's own secret (`Meeting.signin_code`, never shown) and the slot.
+Tokens and codes are accepted during their own slot and the next one (so a scan just before
+the change still works), and only inside the meeting's window. Wrong codes are counted per
+member and per meeting (`code_attempt_refused`), so a million codes cannot be walked through in
+the minutes a code lives. No location, photo or face is ever asked for.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from zhibu.orglife.models import Meeting
 from zhibu.orgs.selectors import parameter_value
@@ -97,3 +104,52 @@ def check_token(meeting: Meeting, token: str, *, now: datetime) -> None:
         raise ValidationError(
             {"token": "签到二维码已过期，请扫描会场当前显示的二维码"}, code="expired"
         )
+
+
+def _code_for_slot(meeting: Meeting, slot: int) -> str:
+    key = f"{SALT}.code.{settings.SECRET_KEY}".encode()
+    digest = hmac.new(key, f"{meeting.pk}.{meeting.signin_code}.{slot}".encode(), hashlib.sha256)
+    return f"{int.from_bytes(digest.digest()[:8], 'big') % 10**6:06d}"
+
+
+def signin_code(meeting: Meeting, *, now: datetime | None = None) -> str:
+    """The 6-digit code shown in the room now; it rotates with the QR code ("" for a meeting
+    without a code secret: one recorded afterwards, signed in by the roster)."""
+    if not meeting.signin_code:
+        return ""
+    return _code_for_slot(meeting, _slot(now or timezone.now()))
+
+
+def code_matches(meeting: Meeting, entered: str, *, now: datetime) -> bool:
+    """Whether `entered` is the code of this slot or the previous one."""
+    if not meeting.signin_code:
+        return False
+    current = _slot(now)
+    return any(
+        constant_time_compare(entered, _code_for_slot(meeting, slot))
+        for slot in (current, current - 1)
+    )
+
+
+def _attempt_keys(meeting: Meeting, member_id: int) -> tuple[str, str]:
+    return f"signin-code:{meeting.pk}:{member_id}", f"signin-code:{meeting.pk}"
+
+
+def code_attempt_refused(meeting: Meeting, member_id: int) -> bool:
+    """Too many wrong codes lately from this member, or at this meeting from anyone."""
+    member_key, meeting_key = _attempt_keys(meeting, member_id)
+    counts = cache.get_many([member_key, meeting_key])
+    return (
+        counts.get(member_key, 0) >= settings.ZHIBU_SIGNIN_CODE_TRIES_MEMBER
+        or counts.get(meeting_key, 0) >= settings.ZHIBU_SIGNIN_CODE_TRIES_MEETING
+    )
+
+
+def count_wrong_code(meeting: Meeting, member_id: int) -> None:
+    timeout = settings.ZHIBU_SIGNIN_CODE_LOCK_MINUTES * 60
+    for key in _attempt_keys(meeting, member_id):
+        if not cache.add(key, 1, timeout):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired in between
+                cache.add(key, 1, timeout)

@@ -737,6 +737,7 @@ def _screen_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     return {
         "meeting": meeting,
         "signin_url": url,
+        "signin_code": services.signin_code(meeting, now=now),
         "qr_svg": qr.svg_inline(scale=10, border=2, dark="#000", light="#fff"),
         "counts": counts,
         "poll_seconds": max(5, min(60, seconds // 3)),

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
+from zhibu.core.params import check_year
 from zhibu.core.periods import months_after
 from zhibu.members.models import CommitteePosition, Member, MemberStatus
 from zhibu.orglife.meeting_types import MeetingTypeCode
@@ -414,6 +415,7 @@ def _full_members(review: DemocraticReview) -> set[int]:
 @transaction.atomic
 def review_open(*, actor, org: Organization, year: int, meeting: Meeting | None = None):
     require(actor, Action.MANAGE_ORGLIFE, org)
+    check_year(year, field="year", label="评议年度")
     if DemocraticReview.objects.filter(org=org, year=year).exists():
         raise ValidationError({"year": f"{org.name}{year}年度的民主评议已经开始"})
     review = DemocraticReview.objects.create(org=org, year=year, meeting=meeting)

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from zhibu.core.paging import page_of
+from zhibu.core.params import parse_year
 from zhibu.core.pinyin import by_pinyin
 from zhibu.members.models import Member
 from zhibu.orglife.models import Meeting
@@ -146,7 +147,12 @@ def member_file(request, pk: int):
     member = get_or_404(
         request.user, Action.VIEW_PERSONAL, Member.objects.select_related("branch"), pk=pk
     )
-    year = int(request.GET.get("year") or timezone.localdate().year)
+    today = timezone.localdate()
+    try:
+        year = parse_year(request.GET.get("year"), default=today.year)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        year = today.year
     data = selectors.member_file(user=request.user, member=member, year=year)
     if request.GET.get("format") == "xlsx":
         return _member_file_xlsx(data)
@@ -173,6 +179,8 @@ def _sheet(wb, title: str, header: list[str], widths: list[int], rows, *, first:
 
 def _member_file_xlsx(data: dict) -> HttpResponse:
     from openpyxl import Workbook
+
+    from zhibu.core.xlsx import defuse_workbook
 
     wb = Workbook()
     _sheet(
@@ -237,6 +245,7 @@ def _member_file_xlsx(data: dict) -> HttpResponse:
             for o in data["outcomes"]
         ),
     )
+    defuse_workbook(wb)
     out = BytesIO()
     wb.save(out)
     name = f"member-{data['member'].pk}-{data['year']}.xlsx"
@@ -317,7 +326,7 @@ def review_list(request):
         )
         try:
             review = services.review_open(
-                actor=request.user, org=org, year=int(request.POST.get("year") or 0)
+                actor=request.user, org=org, year=parse_year(request.POST.get("year"))
             )
         except ValidationError as exc:
             errors = _errors(exc)

@@ -1,10 +1,17 @@
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate as django_authenticate
 from django.contrib.auth.hashers import Argon2PasswordHasher, check_password, make_password
 
 from zhibu.orgs.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def authenticate(**credentials):
+    """As the login page does it: with the request (the lockout needs its address)."""
+    from django.test import RequestFactory
+
+    return django_authenticate(RequestFactory().post("/accounts/login/"), **credentials)
 
 
 def test_login_by_username_or_phone_including_full_width_digits():

@@ -12,11 +12,12 @@ from zhibu.compliance.models import Obligation, displayed_q, light_q, stale_q
 from zhibu.compliance.selectors import FAMILIES, period_q
 from zhibu.compliance.verdicts import Pattern, Status
 from zhibu.core import periods
+from zhibu.core.params import IdFilter
 from zhibu.orgs.models import Organization, subtree_q
 
 
 class ObligationFilterSet(django_filters.FilterSet):
-    org = django_filters.NumberFilter(method="filter_org", label=_("组织（含下级）"))
+    org = IdFilter(method="filter_org", label=_("组织（含下级）"))
     period = django_filters.CharFilter(method="filter_period", label=_("期间"))
     status = django_filters.ChoiceFilter(
         choices=Status.choices, method="filter_status", label=_("状态")
@@ -29,7 +30,7 @@ class ObligationFilterSet(django_filters.FilterSet):
     )
     pattern = django_filters.ChoiceFilter(choices=Pattern.choices, label=_("问题类型"))
     rule = django_filters.CharFilter(field_name="rule_id", label=_("规则"))
-    member = django_filters.NumberFilter(field_name="member_id", label=_("党员"))
+    member = IdFilter(field_name="member_id", label=_("党员"))
     subject = django_filters.ChoiceFilter(
         method="filter_subject",
         choices=[("branch", _("组织")), ("member", _("党员"))],

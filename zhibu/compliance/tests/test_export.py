@@ -166,3 +166,18 @@ def test_export_colours_by_light_and_writes_open_hints_and_trend(client, world, 
     by_month = {r[0]: r[1:] for r in trend[1:]}
     assert by_month["2026-09"] == [1, 0, 0, 0, 1, 0]
     assert by_month["2026-10"] == [2, 0, 2, 0, 0, 0]
+
+
+def test_dashboard_export_has_no_formula(world, client, now):
+    """A branch named "=…" is exported as text, not as a live formula."""
+    from zhibu.core.tests.test_xlsx import EVIL, formulas
+
+    world.branch.name = EVIL[0]
+    world.branch.save()
+    make_obligation(world.branch, status="met")
+    client.force_login(world.admin)
+    url = reverse("compliance:export", args=[world.committee.pk]) + "?period=2026-10"
+    content = client.get(url).content
+    assert formulas(content) == []
+    rows = load_workbook(BytesIO(content)).worksheets[0].iter_rows(values_only=True)
+    assert EVIL[0] in {v for row in rows for v in row}

@@ -26,7 +26,10 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 
 def _login(client):
     user = UserFactory()
-    assert client.login(username=user.username, password="pass-1234")
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": "pass-1234"}
+    )
+    assert response.status_code == 302
     return user
 
 

@@ -3,22 +3,28 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from zhibu import settings as zs
 
+_OURS = ("DEBUG", "SECRET_KEY", "ZHIBU_DEMO", "DJANGO_ALLOW_ASYNC_UNSAFE")
 
-def load(env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Import the settings module in a fresh interpreter with `env` on top of ours."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+
+def load(env: dict[str, str], code: str = "import zhibu.settings") -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with `env` on top of ours (without our own flags)."""
+    clean = {k: v for k, v in os.environ.items() if k not in _OURS}
     return subprocess.run(
-        [sys.executable, "-c", "import zhibu.settings"],
-        env={**clean, **env},
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "zhibu.settings", **env},
         capture_output=True,
         text=True,
     )
+
+
+PRODUCTION_KEY = "a-long-random-production-secret-value-1234567890-abcdefghijklmnop"
 
 
 def test_typed_helpers_reject_malformed_values(monkeypatch):
@@ -40,15 +46,116 @@ def test_bad_database_url_names_the_variable(monkeypatch):
         zs.env_database("X_DB", "sqlite:///:memory:")
 
 
-def test_refuses_production_with_the_demo_secret_key():
-    result = load({"DEBUG": "0"})
-    assert result.returncode != 0
-    assert "SECRET_KEY is the demo key" in result.stderr
-    ok = load({"DEBUG": "0", "SECRET_KEY": "a-long-random-production-secret-value-1234567890"})
-    assert ok.returncode == 0, ok.stderr
+def test_debug_is_off_by_default_and_settings_load_without_environment():
+    """Development commands (migrate, makemigrations, tests) need no environment at all."""
+    result = load({}, "import zhibu.settings as s; print(s.DEBUG, s.ZHIBU_DEMO)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_serving_refuses_the_demo_key_and_debug_unless_it_is_a_demo():
+    serve = "import zhibu.wsgi"
+    refused = load({}, serve)
+    assert refused.returncode != 0 and "SECRET_KEY is the public demo key" in refused.stderr
+    debug = load({"SECRET_KEY": PRODUCTION_KEY, "DEBUG": "1"}, serve)
+    assert debug.returncode != 0 and "DEBUG=1 is for development only" in debug.stderr
+    assert load({"SECRET_KEY": PRODUCTION_KEY}, serve).returncode == 0
+    demo = load({"ZHIBU_DEMO": "1", "DEBUG": "1"}, serve)
+    assert demo.returncode == 0, demo.stderr
+
+
+def test_zhibu_serve_refuses_the_demo_key(settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.ZHIBU_DEMO = False
+    settings.SECRET_KEY = settings.DEMO_SECRET_KEY
+    with pytest.raises(CommandError, match="public demo key"):
+        call_command("serve", "--port", "8123")
+
+
+def _documented_production_env(tmp_path) -> dict[str, str]:
+    """The environment file of docs/deployment.md §3, with a real key and local paths."""
+    text = (Path(zs.BASE_DIR).parent / "docs" / "deployment.md").read_text()
+    block = text.split("## 3.", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    env = {}
+    for line in block.strip().splitlines():
+        key, _, value = line.partition("=")
+        env[key.strip()] = value.strip()
+    env.update(
+        SECRET_KEY=PRODUCTION_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'zhibu.sqlite3'}",
+        ZHIBU_VAR_DIR=str(tmp_path),
+        STATIC_ROOT=str(tmp_path / "static"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
+    return env
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables(tmp_path):
+    env = _documented_production_env(tmp_path)
+    assert env["DEBUG"] == "0" and env["SECURE_HSTS_SECONDS"] == "31536000"
+    check = (
+        "from zhibu.cli import main; main(['system-check', '--deploy', '--fail-level', 'WARNING'])"
+    )
+    result = load(env, check)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    # And the check does look: without the HTTPS variables it warns.
+    bare = {k: v for k, v in env.items() if not k.startswith("SECURE_")}
+    warned = load(bare, check)
+    assert warned.returncode != 0 and "security.W004" in warned.stderr + warned.stdout
+
+
+def test_https_and_session_settings_come_from_the_environment():
+    code = (
+        "import zhibu.settings as s; print(s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_AGE, s.CSRF_COOKIE_SECURE)"
+    )
+    env = {
+        "SECURE_HSTS_SECONDS": "600",
+        "SECURE_SSL_REDIRECT": "1",
+        "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
+        "SESSION_IDLE_MINUTES": "30",
+        "SESSION_COOKIE_SECURE": "1",
+    }
+    result = load(env, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "600 True ('HTTP_X_FORWARDED_PROTO', 'https') 1800 True"
+    bad = load({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"})
+    assert bad.returncode != 0 and "SECURE_PROXY_SSL_HEADER" in bad.stderr
+
+
+@pytest.mark.django_db
+def test_an_idle_session_ends_and_an_active_one_goes_on(client, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from zhibu.orgs.tests.factories import UserFactory
+
+    settings.SESSION_COOKIE_AGE = 30 * 60
+    user = UserFactory(username="idle")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client.force_login(user)
+    for minutes in (20, 40, 60):  # a request every 20 minutes keeps the session alive
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert client.get("/").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=60 + 31), tick=False):
+        assert client.get("/").status_code == 302  # 31 idle minutes: back to the login page
 
 
 def test_defaults_for_the_demo():
     assert zs.TIME_ZONE == "Asia/Shanghai"
     assert zs.LANGUAGE_CODE == "zh-hans"
     assert zs.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_sqlite_waits_for_a_concurrent_writer():
+    """WAL and a busy timeout: a write during a big import waits instead of "database is locked"."""
+    config = zs.env_database("X_NO_SUCH_URL", "sqlite:////tmp/zhibu-busy-check.sqlite3")
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+    assert "busy_timeout=30000" in config["OPTIONS"]["init_command"]
+    assert config["OPTIONS"]["timeout"] == 30

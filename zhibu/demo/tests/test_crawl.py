@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 
 from zhibu.accounts.models import User
 from zhibu.compliance.rules import all_rules
-from zhibu.demo.management.commands.demo import wipe_data
+from zhibu.demo.management.commands.demo import mark_demo_database, unmark_demo_database, wipe_data
 from zhibu.orglife.meeting_types import MEETING_TYPES
 from zhibu.orglife.services import AMENDABLE_FIELDS
 
@@ -196,10 +196,12 @@ def crawl(client, start: str | tuple[str, ...] = "/") -> Crawl:
 def built(django_db_setup, django_db_blocker):
     """The county demo built once for this module (time pinned), wiped again afterwards."""
     with django_db_blocker.unblock(), time_machine.travel(NOW, tick=False):
+        mark_demo_database(connection)  # the migrated test database is the demo's to fill
         call_command("demo", "--no-serve", stdout=StringIO())
     yield
     with django_db_blocker.unblock():
         wipe_data(connection)
+        unmark_demo_database(connection)
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhibu.core.params import IdFilter
 from zhibu.members.models import CommitteePosition, CommitteeRole
 
 
 class CommitteePositionFilterSet(django_filters.FilterSet):
-    org = django_filters.NumberFilter(field_name="org_id", label=_("组织"))
-    member = django_filters.NumberFilter(field_name="member_id", label=_("党员"))
+    org = IdFilter(field_name="org_id", label=_("组织"))
+    member = IdFilter(field_name="member_id", label=_("党员"))
     role = django_filters.ChoiceFilter(choices=CommitteeRole.choices, label=_("职务"))
     current = django_filters.BooleanFilter(method="only_current", label=_("仅现任"))
 

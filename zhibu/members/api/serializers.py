@@ -18,7 +18,8 @@ from zhibu.members.selectors import CONTACT_FIELDS, CONTACT_MASK, personal_field
 from zhibu.members.validators import validate_id_number
 from zhibu.orgs.models import Organization
 
-PERSONAL_HELP = _("无权查看完整信息时脱敏显示（如 110***********1234）")
+PERSONAL_HELP = _("无权查看完整信息时脱敏显示（如 1****************4）")
+BIRTH_HELP = _("无权查看完整信息时为空（只给出生年份 birth_year）")
 CONTACT_HELP = _("用于发送个人提醒；无权查看完整信息时显示为 ***")
 
 
@@ -31,6 +32,7 @@ class MemberSerializer(serializers.ModelSerializer):
     party_group_name = serializers.CharField(
         source="party_group.name", read_only=True, allow_null=True
     )
+    birth_year = serializers.SerializerMethodField(label=_("出生年份"))
     since = serializers.DateField(
         write_only=True,
         required=False,
@@ -46,6 +48,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "gender",
             "ethnicity",
             "birth_date",
+            "birth_year",
             "id_number",
             "phone",
             "employee_number",
@@ -86,7 +89,12 @@ class MemberSerializer(serializers.ModelSerializer):
             "email": {"help_text": CONTACT_HELP},
             "wecom_id": {"help_text": CONTACT_HELP},
             "dingtalk_id": {"help_text": CONTACT_HELP},
+            "birth_date": {"help_text": BIRTH_HELP},
         }
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_birth_year(self, instance: Member) -> int | None:
+        return instance.birth_date.year if instance.birth_date else None
 
     def to_internal_value(self, data: Any) -> dict:
         """Normalize what people type; a masked value sent back unchanged means "keep"."""
@@ -107,18 +115,35 @@ class MemberSerializer(serializers.ModelSerializer):
             for field in CONTACT_FIELDS:  # the mask sent back unchanged means "keep"
                 if data.get(field) == CONTACT_MASK and self.instance is not None:
                     del data[field]
+            # The masked birth date reads null: null sent back by such a viewer means "keep".
+            if (
+                self.instance is not None
+                and self.instance.birth_date
+                and "birth_date" in data
+                and data["birth_date"] in (None, "")
+                and self._masked(self.instance)
+            ):
+                del data["birth_date"]
         return super().to_internal_value(data)
+
+    def _masked(self, instance: Member) -> bool:
+        request = self.context.get("request")
+        return request is None or personal_fields(request.user, instance)["masked"]
 
     def to_representation(self, instance: Member) -> dict:
         ret = super().to_representation(instance)
         request = self.context.get("request")
         if request is not None:
-            ret.update(personal_fields(request.user, instance))
+            personal = personal_fields(request.user, instance)
+            ret["id_number"], ret["phone"] = personal["id_number"], personal["phone"]
+            if personal["masked"]:
+                ret["birth_date"] = None
         else:
             ret["id_number"] = mask_id_number(instance.id_number)
             ret["phone"] = mask_phone(instance.phone)
             for field in CONTACT_FIELDS:
                 ret[field] = CONTACT_MASK if getattr(instance, field) else ""
+            ret["birth_date"] = None
         return ret
 
 

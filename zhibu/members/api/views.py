@@ -6,6 +6,7 @@ members.services, which re-check scope inside their transaction.
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -39,7 +40,7 @@ from zhibu.members.services import (
     position_end,
 )
 from zhibu.orgs.models import GrantRole, Organization
-from zhibu.orgs.permissions import user_scope
+from zhibu.orgs.permissions import Action, can, has_any, user_scope, visible_to
 
 
 class MemberViewSet(
@@ -59,6 +60,29 @@ class MemberViewSet(
     queryset = Member.objects.select_related("branch", "party_group")
     serializer_class = MemberSerializer
     filterset_class = MemberFilterSet
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        # Permission before validation: the uniqueness check of the ID number must not answer
+        # someone who may not add members (it would tell them who is registered anywhere).
+        user = request.user
+        branch = str(request.data.get("branch", "")) if hasattr(request.data, "get") else ""
+        if not has_any(user, Action.CHANGE):
+            raise Http404
+        if (
+            branch.isdigit()
+            and len(branch) < 19  # larger is no id at all (and overflows SQLite)
+            and not visible_to(
+                user, Action.CHANGE, Organization.objects.filter(pk=int(branch))
+            ).exists()
+        ):
+            self.get_serializer().fields["branch"].fail("does_not_exist", pk_value=branch)
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        # As for create: a member PATCHing their own record learns nothing from validation.
+        if not can(request.user, Action.CHANGE, self.get_object()):
+            raise Http404
+        return super().update(request, *args, **kwargs)
 
     def perform_create(self, serializer: MemberSerializer) -> None:
         serializer.instance = member_create(actor=self.request.user, **serializer.validated_data)

@@ -451,3 +451,83 @@ def test_end_of_membership_needs_a_known_reason_and_change_rights(world):
         assert response.status_code == 404
     world.other_member.refresh_from_db()
     assert world.other_member.is_active is True
+
+
+# --- no ID-number oracle -----------------------------------------------------------------------
+
+
+def test_no_id_number_oracle_for_those_who_may_not_add_or_edit(world):
+    """Whether a number is registered (here: in another county) is not told to a plain member:
+    the permission is checked before the uniqueness of the ID number."""
+    taken = world.outside_member.id_number
+    client = client_for(world.member_user)
+    for data in (new_member(world, id_number=taken), new_member(world, id_number=taken, branch="")):
+        response = client.post(MEMBERS, data, format="json")
+        assert response.status_code == 404, response.content
+        assert "身份证号" not in response.content.decode()
+    own = f"{MEMBERS}{world.member.pk}/"
+    for method in (client.patch, client.put):
+        response = method(own, {**new_member(world), "id_number": taken}, format="json")
+        assert response.status_code == 404, response.content
+        assert "身份证号" not in response.content.decode()
+    world.member.refresh_from_db()
+    assert world.member.id_number != taken
+
+
+def test_secretary_into_a_branch_out_of_reach_learns_nothing_either(world):
+    client = client_for(world.secretary)
+    data = new_member(world, id_number=world.outside_member.id_number, branch=world.sibling.pk)
+    response = client.post(MEMBERS, data, format="json")
+    assert response.status_code == 404 and "身份证号" not in response.content.decode()
+    huge = new_member(world, branch="9" * 30)
+    assert client.post(MEMBERS, huge, format="json").status_code in (400, 404)
+
+
+def test_secretary_still_hears_about_a_duplicate_in_own_branch(world):
+    client = client_for(world.secretary)
+    data = new_member(world, id_number=world.other_member.id_number)
+    response = client.post(MEMBERS, data, format="json")
+    assert response.status_code == 400
+    assert "已登记在花名册中" in response.json()["id_number"][0]
+
+
+def test_transfer_before_a_committee_post_began_is_a_400_not_a_500(world):
+    """A transfer dated on or before the start of a post in the old branch broke the CHECK
+    constraint (the post would end before it began)."""
+    client = client_for(world.admin)
+    position = CommitteePosition.objects.get(member=world.secretary_member, role="secretary")
+    on = position.start.isoformat()
+    url = f"{MEMBERS}{world.secretary_member.pk}/transfer/"
+    response = client.post(url, {"branch": world.sibling.pk, "on": on}, format="json")
+    assert response.status_code == 400, response.content
+    assert "职务的开始日期" in response.json()["on"][0]
+    world.secretary_member.refresh_from_db()
+    assert world.secretary_member.branch_id == world.branch.pk
+
+
+HUGE = "9" * 25
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{MEMBERS}?branch={HUGE}",
+        f"{MEMBERS}?party_group={HUGE}",
+        f"{MEMBERS}?org={HUGE}",
+        f"{POSITIONS}?org={HUGE}",
+        f"{POSITIONS}?member={HUGE}",
+        f"{POSITIONS}?member=-{HUGE}",
+        f"{POSITIONS}?member=1.5",
+        "/api/meetings/?year=99999999999",
+        f"/api/meetings/?org={HUGE}",
+        f"/api/attendance/?member={HUGE}",
+        f"/api/grants/?user={HUGE}",
+        f"/members/?branch={HUGE}",
+        f"/orgs/?parent={HUGE}",
+    ],
+)
+def test_huge_or_odd_integers_in_filters_never_give_a_server_error(world, url):
+    client = client_for(world.admin)
+    client.raise_request_exception = False
+    response = client.get(url)
+    assert response.status_code in (200, 400, 404), (url, response.status_code)

@@ -72,13 +72,17 @@ class Hooks:
     def __init__(self):
         self.requests: list[dict] = []
         self.mode = "ok"
+        self.redirect_to = ""  # mode "redirect": the Location answered
+        self.body = b""  # mode "body": the raw answer
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture
-def hooks():
+def hooks(settings):
+    """A robot on loopback; loopback is listed exactly, as an operator would list a relay."""
     state = Hooks()
+    settings.ZHIBU_WEBHOOK_HOSTS = [*settings.ZHIBU_WEBHOOK_HOSTS, "127.0.0.1"]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -90,6 +94,16 @@ def hooks():
             if state.mode == "error":
                 self.send_response(500)
                 self.end_headers()
+                return
+            if state.mode == "redirect":
+                self.send_response(302)
+                self.send_header("Location", state.redirect_to)
+                self.end_headers()
+                return
+            if state.mode == "body":
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(state.body)
                 return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

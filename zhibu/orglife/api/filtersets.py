@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhibu.core import periods
+from zhibu.core.params import YEAR_MAX, YEAR_MIN, BoundedNumberFilter, IdFilter
 from zhibu.orglife.meeting_types import MeetingTypeCode
 from zhibu.orglife.models import LeaveRequest, LeaveStatus, Makeup, Meeting, MeetingStatus, Plan
 from zhibu.orgs.models import Organization, subtree_q
 
 
 class MeetingFilterSet(django_filters.FilterSet):
-    org = django_filters.NumberFilter(method="in_org", label=_("组织（含下级）"))
+    org = IdFilter(method="in_org", label=_("组织（含下级）"))
     meeting_type = django_filters.ChoiceFilter(choices=MeetingTypeCode.choices, label=_("类型"))
     status = django_filters.ChoiceFilter(choices=MeetingStatus.choices, label=_("状态"))
     is_late_entry = django_filters.BooleanFilter(label=_("补记"))
@@ -40,7 +41,7 @@ class MeetingFilterSet(django_filters.FilterSet):
 
 
 class LeaveFilterSet(django_filters.FilterSet):
-    meeting = django_filters.NumberFilter(field_name="meeting_id", label=_("会议"))
+    meeting = IdFilter(field_name="meeting_id", label=_("会议"))
     status = django_filters.ChoiceFilter(choices=LeaveStatus.choices, label=_("状态"))
 
     class Meta:
@@ -53,7 +54,7 @@ class MakeupFilterSet(django_filters.FilterSet):
     done = django_filters.BooleanFilter(
         field_name="confirmed_at", lookup_expr="isnull", exclude=True, label=_("已完成")
     )
-    member = django_filters.NumberFilter(field_name="member_id", label=_("党员"))
+    member = IdFilter(field_name="member_id", label=_("党员"))
 
     class Meta:
         model = Makeup
@@ -66,9 +67,9 @@ class MakeupFilterSet(django_filters.FilterSet):
 
 
 class PlanFilterSet(django_filters.FilterSet):
-    org = django_filters.NumberFilter(field_name="org_id", label=_("组织"))
-    year = django_filters.NumberFilter(label=_("年度"))
-    month = django_filters.NumberFilter(label=_("月份"))
+    org = IdFilter(field_name="org_id", label=_("组织"))
+    year = BoundedNumberFilter(min_value=YEAR_MIN, max_value=YEAR_MAX, label=_("年度"))
+    month = BoundedNumberFilter(min_value=1, max_value=12, label=_("月份"))
 
     class Meta:
         model = Plan

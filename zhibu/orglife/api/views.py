@@ -154,7 +154,7 @@ class MeetingViewSet(
         body = {
             "token": services.signin_token(meeting, now=now),
             "url": services.signin_url(meeting, now=now),
-            "code": meeting.signin_code,
+            "code": services.signin_code(meeting, now=now),
             "expires_at": slot_expires_at(now),
             "window_opens": window.opens,
             "window_closes": window.closes,

@@ -321,7 +321,9 @@ def test_makeup_by_attending_a_later_session(world, meeting, clock):
         )
     assert "同类会议" in exc.value.message_dict["later_meeting"][0]
     clock.move_to(at(10, 20, 14))
-    services.sign_in(actor=world.member_user, meeting=later, method="code", code=later.signin_code)
+    services.sign_in(
+        actor=world.member_user, meeting=later, method="code", code=services.signin_code(later)
+    )
     makeup = services.makeup_submit(
         actor=world.member_user, makeup=makeup, method="later_session", later_meeting=later
     )

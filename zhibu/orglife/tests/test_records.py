@@ -309,7 +309,7 @@ def test_attachment_needs_manage_right(world, meeting, clock, media):
 def test_confirm_gives_everyone_exactly_one_outcome_and_locks(world, meeting, clock, refreshed):
     clock.move_to(START)
     services.sign_in(
-        actor=world.member_user, meeting=meeting, method="code", code=meeting.signin_code
+        actor=world.member_user, meeting=meeting, method="code", code=services.signin_code(meeting)
     )
     record(world, meeting, clock, minutes="")
     with pytest.raises(ValidationError) as exc:
@@ -527,3 +527,24 @@ def test_amendment_history_is_read_as_labels_plain_text_and_local_time(
         assert shown in history, shown
     for code in ("actual_end", "minutes", "&lt;p&gt;", "T17:00", "present", "attendance:"):
         assert code not in history, code
+
+
+# --- no 5xx from input (issue 15) -------------------------------------------------------------
+
+
+def test_confirm_keeps_make_ups_already_on_file(world, meeting, clock, refreshed):
+    """The demo had make-ups entered before the confirmation: confirming was an IntegrityError."""
+    record(world, meeting, clock)
+    absent = Attendance.objects.get(meeting=meeting, member=world.other_member)
+    Makeup.objects.create(attendance=absent, member=world.other_member, due_date=date(2026, 12, 1))
+    services.record_confirm(actor=world.secretary, meeting=meeting)
+    assert Makeup.objects.filter(attendance=absent).count() == 1
+    assert Makeup.objects.filter(attendance__meeting=meeting).count() == 3  # nobody came
+
+
+@pytest.mark.parametrize("year", [397, 1900, 2101])
+def test_a_record_in_the_year_397_is_refused(world, meeting, clock, year):
+    start = START.replace(year=year)
+    with pytest.raises(ValidationError) as exc:
+        record(world, meeting, clock, actual_start=start, actual_end=start + timedelta(hours=2))
+    assert "年份应在 1921 到 2100 之间" in exc.value.message_dict["actual_start"][0]

@@ -56,7 +56,7 @@ def test_sign_in_more_than_15_minutes_after_start_is_late(world, meeting, clock)
     assert row(meeting, world.member).outcome == Outcome.PRESENT
     clock.move_to(START + timedelta(minutes=15, seconds=1))
     services.sign_in(
-        actor=world.secretary, meeting=meeting, method="code", code=meeting.signin_code
+        actor=world.secretary, meeting=meeting, method="code", code=services.signin_code(meeting)
     )
     assert row(meeting, world.secretary_member).outcome == Outcome.LATE
 
@@ -86,7 +86,10 @@ def test_window_edges(world, meeting, clock, moment, ok):
 def test_code_sign_in_also_limited_to_window(world, meeting, clock):
     with pytest.raises(ValidationError) as exc:
         services.sign_in(
-            actor=world.member_user, meeting=meeting, method="code", code=meeting.signin_code
+            actor=world.member_user,
+            meeting=meeting,
+            method="code",
+            code=services.signin_code(meeting),
         )
     assert "meeting" in exc.value.message_dict
     assert_not_signed(meeting, world.member)
@@ -172,7 +175,10 @@ def test_reused_token_and_second_sign_in_are_refused(world, meeting, clock):
     assert "不能重复签到" in exc.value.message_dict["member"][0]
     with pytest.raises(ValidationError):
         services.sign_in(
-            actor=world.member_user, meeting=meeting, method="code", code=meeting.signin_code
+            actor=world.member_user,
+            meeting=meeting,
+            method="code",
+            code=services.signin_code(meeting),
         )
     with pytest.raises(ValidationError):
         services.sign_in(
@@ -195,12 +201,14 @@ def test_member_who_is_not_due_cannot_sign_in(world, meeting, clock):
 
 def test_code_sign_in_checks_the_code_and_accepts_full_width_digits(world, meeting, clock):
     clock.move_to(START)
-    wrong = "000000" if meeting.signin_code != "000000" else "111111"
+    wrong = "000000" if services.signin_code(meeting) != "000000" else "111111"
     with pytest.raises(ValidationError) as exc:
         services.sign_in(actor=world.member_user, meeting=meeting, method="code", code=wrong)
     assert "签到码不正确" in exc.value.message_dict["code"][0]
     assert_not_signed(meeting, world.member)
-    full_width = meeting.signin_code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    full_width = services.signin_code(meeting).translate(
+        str.maketrans("0123456789", "０１２３４５６７８９")
+    )
     services.sign_in(actor=world.member_user, meeting=meeting, method="code", code=full_width)
     assert row(meeting, world.member).sign_in_method == "code"
 
@@ -273,7 +281,7 @@ def test_concurrent_sign_ins_for_one_member_produce_one_record(world, meeting, c
                     actor=world.member_user,
                     meeting=meeting,
                     method="code",
-                    code=meeting.signin_code,
+                    code=services.signin_code(meeting),
                 )
             else:
                 services.sign_in(
@@ -316,3 +324,67 @@ def test_qr_uses_the_address_the_browser_used_unless_the_base_url_is_fixed(
     settings.ZHIBU_BASE_URL, settings.ZHIBU_BASE_URL_FIXED = "https://dj.example.cn", True
     html = client.get(screen, HTTP_HOST="192.168.1.20:8765").content.decode()
     assert f'data-signin-url="https://dj.example.cn/orglife/meetings/{meeting.pk}/sign-in/' in html
+
+
+# --- the 6-digit code rotates and cannot be guessed ---------------------------------------------
+
+
+def _code(world, meeting, code, user=None):
+    try:
+        services.sign_in(actor=user or world.member_user, meeting=meeting, method="code", code=code)
+    except ValidationError as exc:
+        return exc.message_dict["code"][0]
+    return "ok"
+
+
+def test_the_code_rotates_with_the_qr_window(world, meeting, clock):
+    clock.move_to(START)
+    first = services.signin_code(meeting)
+    assert len(first) == 6 and first.isdigit() and first != meeting.signin_code
+    codes = set()
+    for n in range(6):
+        clock.move_to(START + n * SLOT)
+        codes.add(services.signin_code(meeting))
+    assert len(codes) >= 5  # a new code every slot (a repeat is a one-in-a-million chance)
+    clock.move_to(START + SLOT)  # the previous slot's code still works just after the change
+    assert _code(world, meeting, first) == "ok"
+    clock.move_to(START + 2 * SLOT)
+    assert "签到码不正确" in _code(world, meeting, first, user=world.secretary)  # expired
+
+
+def test_two_hundred_wrong_codes_are_stopped_long_before_the_right_one(world, meeting, clock):
+    clock.move_to(START)
+    right = services.signin_code(meeting)
+    wrong = [f"{n:06d}" for n in range(1000) if f"{n:06d}" != right][:200]
+    answers = [_code(world, meeting, code) for code in wrong]
+    checked = [a for a in answers if "签到码不正确" in a]
+    assert len(checked) == settings.ZHIBU_SIGNIN_CODE_TRIES_MEMBER  # 5 tries, then no more
+    assert all("输错次数过多" in a for a in answers[len(checked) :])
+    assert "输错次数过多" in _code(world, meeting, right)  # even the right code now
+    assert_not_signed(meeting, world.member)
+    # The member can still sign in by the QR code in the room.
+    qr(world, meeting)
+    assert row(meeting, world.member).sign_in_method == "qr"
+
+
+def test_wrong_codes_are_also_limited_per_meeting(world, meeting, clock, settings):
+    settings.ZHIBU_SIGNIN_CODE_TRIES_MEETING = 8
+    clock.move_to(START)
+    right = services.signin_code(meeting)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(4):
+        _code(world, meeting, wrong)
+    for _ in range(4):
+        _code(world, meeting, wrong, user=world.secretary)
+    third = Attendance.objects.get(meeting=meeting, member=world.other_member).member
+    from zhibu.orgs.tests.factories import UserFactory
+
+    third.user = UserFactory(username="third")
+    third.save()
+    assert "输错次数过多" in _code(world, meeting, right, user=third.user)
+    clock.move_to(START + timedelta(minutes=settings.ZHIBU_SIGNIN_CODE_LOCK_MINUTES, seconds=1))
+    # The pause ends (the cache entry expires; with the clock moved we clear it as time would).
+    from django.core.cache import cache
+
+    cache.clear()
+    assert _code(world, meeting, services.signin_code(meeting), user=third.user) == "ok"

@@ -412,3 +412,54 @@ def test_member_file_workbook_sorts_dates_as_dates_with_a_frozen_header(world, c
     assert isinstance(reports["A2"].value, datetime)  # a date cell, not the text "2026-…"
     assert reports["A2"].number_format == "yyyy-mm-dd"
     assert reports["B2"].value == "第四季度思想汇报"
+
+
+def test_member_file_export_has_no_formula(world, client):
+    """A topic starting with "=" is exported as text, not as a live formula."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from zhibu.core.tests.test_xlsx import EVIL, formulas
+
+    start = timezone.now() - timedelta(days=1)
+    meeting = Meeting.objects.create(
+        org=world.branch,
+        meeting_type="party_class",
+        topic=EVIL[0],
+        planned_start=start,
+        planned_end=start + timedelta(hours=2),
+    )
+    Attendance.objects.create(meeting=meeting, member=world.member)
+    client.force_login(world.secretary)
+    url = f"/reports/member/{world.member.pk}/?format=xlsx&year={start.year}"
+    content = client.get(url).content
+    assert formulas(content) == []
+    rows = load_workbook(BytesIO(content)).worksheets[0].iter_rows(values_only=True)
+    assert EVIL[0] in {v for row in rows for v in row}
+
+
+@pytest.mark.parametrize("year", ["abc", "0", "99999", "9" * 30, "２０２６x"])
+def test_member_file_with_a_bad_year_says_so_and_shows_this_year(world, client, year):
+    client.force_login(world.secretary)
+    response = client.get(f"/reports/member/{world.member.pk}/?year={year}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "年度" in body and str(timezone.localdate().year) in body
+
+
+@pytest.mark.parametrize("year", ["abc", "", "9" * 30, "397", "99999"])
+def test_review_with_a_bad_year_is_refused_with_a_message(world, client, year):
+    from zhibu.reports.models import DemocraticReview
+
+    client.force_login(world.secretary)
+    response = client.post("/reports/review/", {"org": world.branch.pk, "year": year})
+    assert response.status_code == 200
+    assert "年度" in response.content.decode()
+    assert not DemocraticReview.objects.exists()
+
+
+def test_review_service_checks_the_year_too(world):
+    with pytest.raises(ValidationError) as exc:
+        services.review_open(actor=world.secretary, org=world.branch, year=397)
+    assert "评议年度的年份应在 1921 到 2100 之间" in exc.value.message_dict["year"][0]

@@ -180,6 +180,8 @@ class Command(BaseCommand):
     def _xlsx(self, path: str, rows: list[dict]) -> None:
         from openpyxl import Workbook
 
+        from zhibu.core.xlsx import defuse_workbook
+
         wb = Workbook()
         ws = wb.active
         ws.title = "合规检查"
@@ -200,4 +202,5 @@ class Command(BaseCommand):
             )
         for col, width in zip("ABCDEFGHI", (18, 10, 24, 10, 8, 8, 60, 40, 40), strict=True):
             ws.column_dimensions[col].width = width
+        defuse_workbook(wb)
         wb.save(path)

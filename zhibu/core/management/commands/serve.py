@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from zhibu.core.startup import unsafe_production
+
 
 class Command(BaseCommand):
     help = "用 waitress 启动网站（生产可用）。示例：zhibu serve --host 0.0.0.0 --port 8000"
@@ -24,14 +26,17 @@ class Command(BaseCommand):
             raise CommandError(f"端口 {port} 无效，请使用 1–65535 之间的数字。")
         if threads < 1:
             raise CommandError("--threads 至少为 1。")
+        problems = unsafe_production()
+        if problems:
+            raise CommandError(" ".join(problems))
         import waitress
 
         from zhibu.wsgi import application
 
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         self.stdout.write(f"zhibu 正在运行：http://{shown}:{port}/  （按 Ctrl-C 停止）")
-        if settings.DEBUG:
-            self.stdout.write("提示：DEBUG 已开启，仅供演示和开发使用。")
+        if settings.ZHIBU_DEMO:
+            self.stdout.write("提示：这是演示站（ZHIBU_DEMO=1），请勿录入真实数据。")
         self.stdout.flush()
         try:
             waitress.serve(

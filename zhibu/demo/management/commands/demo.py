@@ -1,9 +1,10 @@
 """`zhibu demo`: build demo data and serve it.
 
-Without DATABASE_URL the embedded SQLite file (var/zhibu.sqlite3) is deleted and rebuilt every
-run: it only ever holds demo data. Any other database (DATABASE_URL, or the test database under
-pytest) is built into in place, and one that already holds accounts or organizations is only
-wiped with --force.
+The demo only ever writes into a database it created itself: one without any table (a new
+embedded SQLite file, an empty DATABASE_URL database), which it then marks with the
+`zhibu_demo_marker` table, or one already carrying that mark, which it empties and rebuilds.
+Anything else — the production database, an old file, a database some other program made — is
+refused with its location and how to choose another; nothing there is touched.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import threading
 import time
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.apps import apps
@@ -24,11 +25,9 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from zhibu.accounts.models import User
 from zhibu.demo.county import DEMO_PASSWORD
 from zhibu.demo.scale import PRESETS, build_scale
 from zhibu.demo.services import DEFAULT_SEED, demo_build
-from zhibu.orgs.models import Organization
 
 LABELS = {
     "orgs.Organization": "党组织（含党小组）",
@@ -80,6 +79,65 @@ def wipe_data(connection) -> None:
     connection.ops.execute_sql_flush(statements)
 
 
+MARKER_TABLE = "zhibu_demo_marker"
+EMPTY, DEMO, FOREIGN = "empty", "demo", "foreign"
+
+
+def database_state(connection) -> str:
+    """EMPTY (no table at all), DEMO (carries the demo's mark) or FOREIGN (anything else)."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor == "sqlite" and name and name != ":memory:":
+        path = Path(name)
+        # Looked at before connecting: connecting would create the file.
+        if not path.exists() or path.stat().st_size == 0:
+            return EMPTY
+    tables = set(connection.introspection.table_names())
+    if MARKER_TABLE in tables:
+        return DEMO
+    return FOREIGN if tables else EMPTY
+
+
+def mark_demo_database(connection) -> None:
+    """Write the mark that lets a later `zhibu demo` empty this database again."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {MARKER_TABLE} (created_at VARCHAR(40) NOT NULL)")
+        cursor.execute(
+            f"INSERT INTO {MARKER_TABLE} (created_at) VALUES (%s)",
+            [datetime.now(UTC).isoformat(timespec="seconds")],
+        )
+
+
+def unmark_demo_database(connection) -> None:
+    """Remove the mark (tests hand the test database back as they found it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {MARKER_TABLE}")
+
+
+def describe(connection) -> str:
+    """Where the database is, without its password."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return str(Path(str(s.get("NAME"))).resolve())
+    host = s.get("HOST") or "localhost"
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"{connection.vendor}://{s.get('USER') or ''}@{host}{port}/{s.get('NAME')}"
+
+
+def refusal(connection, *, embedded: bool) -> str:
+    where = describe(connection)
+    how = (
+        "请另选位置：设置 ZHIBU_VAR_DIR=另一个目录（演示库建在其中的 zhibu.sqlite3），"
+        "或 DATABASE_URL=一个空数据库（例如 sqlite:///tmp/zhibu-demo.sqlite3）。"
+        if embedded
+        else "请把 DATABASE_URL 指向一个空数据库（例如 sqlite:///tmp/zhibu-demo.sqlite3），"
+        "或去掉 DATABASE_URL 使用内置演示库。"
+    )
+    return (
+        f"数据库 {where} 不是 zhibu demo 创建的（没有演示标记），演示不会改动其中任何数据。"
+        f"{how}确实不再需要其中的数据时，请自行删除它后再运行 zhibu demo。"
+    )
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -117,7 +175,6 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
         parser.add_argument("--today", help="以哪一天为“今天”（YYYY-MM-DD，默认今天）")
-        parser.add_argument("--force", action="store_true", help="清空已有数据的数据库后再生成")
 
     def handle(self, *args, **options):
         today = None
@@ -128,7 +185,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--today 应为 YYYY-MM-DD 格式的日期，例如 2026-11-30。"
                 ) from None
-        self._prepare_database(force=options["force"])
+        self._prepare_database()
 
         started = time.perf_counter()
         scale = options["scale"]
@@ -184,33 +241,36 @@ class Command(BaseCommand):
             f"同一网络中的手机请打开：http://{address}:{port}/（签到二维码也用这个地址）"
         )
 
-    def _prepare_database(self, *, force: bool) -> None:
+    def _prepare_database(self) -> None:
         connection = connections[DEFAULT_DB_ALIAS]
         name = str(connection.settings_dict.get("NAME") or "")
         embedded = Path(settings.VAR_DIR) / "zhibu.sqlite3"
-        if (
+        is_embedded = (
             not os.environ.get("DATABASE_URL")
             and connection.vendor == "sqlite"
-            and name
+            and bool(name)
             and Path(name).resolve() == embedded.resolve()
-        ):
+        )
+        state = database_state(connection)
+        if state == FOREIGN:
+            raise CommandError(refusal(connection, embedded=is_embedded))
+        if state == DEMO and is_embedded:
             connection.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{embedded}{suffix}").unlink(missing_ok=True)
             self.stdout.write(f"重建演示数据库 {embedded} ……")
+            mark_demo_database(connection)
             call_command("migrate", interactive=False, verbosity=0)
             return
+        if state == EMPTY:
+            mark_demo_database(connection)
+            self.stdout.write(f"新建演示数据库 {describe(connection)} ……")
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             self.stdout.write("正在迁移数据库……")
             call_command("migrate", interactive=False, verbosity=0)
-        if User.objects.exists() or Organization.objects.exists():
-            if not force:
-                raise CommandError(
-                    "数据库中已有账号或组织数据，演示数据会清空它们。"
-                    "确认要清空请加 --force；否则请换一个空数据库（DATABASE_URL）。"
-                )
-            self.stdout.write("按 --force 清空数据库……")
+        if state == DEMO:
+            self.stdout.write(f"清空并重建演示数据库 {describe(connection)} ……")
             wipe_data(connection)
 
     def _print_accounts(self, result) -> None:
