@@ -34,7 +34,7 @@ def test_tree_branch_member(world, page_for, live_server, phone):
     page.locator("a.node-name", has_text="第一党支部").click()
     page.wait_for_url(f"**/orgs/{world.branch.pk}/")
     assert page.locator("h1").inner_text() == "第一党支部"
-    assert page.get_by_text("支部委员会").is_visible()
+    assert page.get_by_role("heading", name="支部委员会").is_visible()
     assert page.locator("[data-testid=roster]").get_by_text("王党员").is_visible()
     if phone:
         assert no_sideways_scroll(page)

@@ -233,11 +233,18 @@ def test_sso_environment_is_checked(monkeypatch):
         importlib.reload(module)
     monkeypatch.setenv("ZHIBU_LDAP_USER_BASE", PEOPLE)
     importlib.reload(module)
-    assert module.AUTHENTICATION_BACKENDS[0] == "zhibu.members.sso.LinkingLDAPBackend"
+    # django-axes stays first (a locked-out login is refused before any directory lookup)
+    assert module.AUTHENTICATION_BACKENDS[:2] == [
+        "axes.backends.AxesStandaloneBackend",
+        "zhibu.members.sso.LinkingLDAPBackend",
+    ]
     monkeypatch.delenv("ZHIBU_LDAP_URI")
     monkeypatch.setenv("ZHIBU_OIDC_CLIENT_ID", "zhibu")
     with pytest.raises(ImproperlyConfigured, match="ZHIBU_OIDC_CLIENT_SECRET"):
         importlib.reload(module)
     monkeypatch.delenv("ZHIBU_OIDC_CLIENT_ID")
     importlib.reload(module)
-    assert module.AUTHENTICATION_BACKENDS == ["zhibu.accounts.backends.PhoneOrUsernameBackend"]
+    assert module.AUTHENTICATION_BACKENDS == [
+        "axes.backends.AxesStandaloneBackend",
+        "zhibu.accounts.backends.PhoneOrUsernameBackend",
+    ]

@@ -899,7 +899,7 @@ def test_a_member_signing_in_late_is_told_so(client, world, live_meeting, frozen
     client.force_login(world.secretary)
     response = client.post(
         reverse("orglife:signin_code", args=[live_meeting.pk]),
-        {"code": live_meeting.signin_code},
+        {"code": services.signin_code(live_meeting)},
         follow=True,
     )
     assert "已签到，但记为迟到" in response.content.decode()
