@@ -465,6 +465,10 @@ def compliance_trend(
         .order_by()
     )
     by_key = {r["period_key"]: r for r in rows}
+    # Months before the first one ever evaluated (records that begin mid-window, a new
+    # deployment) are left out rather than drawn as a month of nothing.
+    while months and months[0].key not in by_key:
+        months.pop(0)
     out = []
     for p in months:
         r = by_key.get(p.key) or {"orgs": 0, "red": 0, "yellow": 0, "not_green": 0}
