@@ -120,6 +120,7 @@ def test_a_committee_rolls_out_through_pages(page_for, live_server, tmp_path):
         admin = page_for(None, phone=True)
         log_in(admin, url, "admin", ADMIN_PASSWORD)
         assert admin.locator("h1").inner_text().startswith("您好")
+        admin.screenshot(path="/tmp/rollout-empty-home-phone.png", full_page=True)
         open_menu(admin, "导入组织架构")
         assert admin.locator("h1").inner_text() == "导入组织架构"
         structure = fill_template(admin, tmp_path, "组织架构.xlsx", STRUCTURE)
@@ -136,6 +137,7 @@ def test_a_committee_rolls_out_through_pages(page_for, live_server, tmp_path):
         # ---- the roster of both branches, from the roster template (which lists them)
         open_menu(admin, "导入花名册")
         assert admin.locator("h1").inner_text() == "导入党员名册"
+        assert no_sideways_scroll(admin)
         roster = fill_template(admin, tmp_path, "名册.xlsx", [roster_row(*p) for p in PEOPLE])
         admin.set_input_files("input[name=file]", str(roster))
         admin.click("[data-testid=roster-form] button[type=submit]")
@@ -144,7 +146,9 @@ def test_a_committee_rolls_out_through_pages(page_for, live_server, tmp_path):
         assert Member.objects.filter(branch=finance).count() == 3
 
         # ---- 张明 becomes the finance branch's 书记
-        admin.goto(f"{url}/orgs/{finance.pk}/")
+        open_menu(admin, "组织")
+        admin.locator("a.node-name", has_text=FINANCE).click()  # the single root is open
+        admin.wait_for_url(f"**/orgs/{finance.pk}/")
         admin.click("[data-testid=link-committee]")
         admin.select_option("[data-testid=assign-form] select[name=member]", label="张明")
         admin.select_option("[data-testid=assign-form] select[name=role]", label="书记")
@@ -188,7 +192,7 @@ def test_a_committee_rolls_out_through_pages(page_for, live_server, tmp_path):
         secretary.fill("input[name=new_password2]", NEW_PASSWORD)
         secretary.click("[data-testid=password-form] button[type=submit]")
         secretary.wait_for_selector("[data-testid=password-changed]")
-        secretary.goto(f"{url}/")
+        secretary.click("[data-testid=password-changed] >> text=返回首页")
         assert FINANCE in secretary.locator("[data-testid=my-roles]").inner_text()
         account = User.objects.get(username="13900000001")
         assert not account.must_change_password and account.check_password(NEW_PASSWORD)
