@@ -199,3 +199,14 @@ def test_home_is_a_to_do_list_per_role_within_a_query_budget(
             html = client.get(reverse("core:home")).content.decode()
         assert "1 条请假待审批" in _todo(html) and "重温入党誓词" not in _todo(html)
         assert 'data-testid="link-reviews"' in html
+
+
+@pytest.mark.django_db
+def test_an_empty_system_tells_the_superuser_where_to_start(client):
+    from zhibu.accounts.models import User
+
+    admin = User.objects.create_superuser("root", password="x" * 12)
+    client.force_login(admin)
+    html = client.get(reverse("core:home")).content.decode()
+    assert "没有可查看的组织" in html
+    assert f'href="{reverse("orgs:import")}"' in html and "第一步：导入组织架构" in html
