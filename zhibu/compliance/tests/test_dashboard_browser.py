@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from zhibu.compliance.tests.conftest import make_obligation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_branch_column_stays_in_view_when_the_table_scrolls(world, now, page_for, live_server):
