@@ -13,9 +13,11 @@ their date drill-down, which needs time-zone tables that MySQL/MariaDB servers o
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
@@ -24,16 +26,39 @@ from zhibu.accounts.models import User
 admin.site.site_header = _("zhibu 系统管理")
 admin.site.site_title = _("zhibu 系统管理")
 admin.site.index_title = _("系统维护（日常工作请使用业务页面）")
+# axes names its app "Axes" with no translation; the admin's app list shows this instead.
+apps.get_app_config("axes").verbose_name = _("登录防护")
 admin.site.unregister(TokenProxy)
 admin.site.unregister(Group)
 
-for model, base in (
-    (AccessAttempt, AccessAttemptAdmin),
-    (AccessLog, AccessLogAdmin),
-    (AccessFailureLog, AccessFailureLogAdmin),
+
+@admin.display(description=_("状态"))
+def _attempt_status(self, obj: AccessAttempt) -> str:
+    return AccessAttemptAdmin.status(self, obj)
+
+
+for model, base, extra in (
+    (AccessAttempt, AccessAttemptAdmin, {"status": _attempt_status}),
+    (AccessLog, AccessLogAdmin, {}),
+    (AccessFailureLog, AccessFailureLogAdmin, {}),
 ):
     admin.site.unregister(model)
-    admin.site.register(model, type(base.__name__, (base,), {"date_hierarchy": None}))
+    admin.site.register(model, type(base.__name__, (base,), {"date_hierarchy": None, **extra}))
+
+
+def _at(moment) -> str:
+    return localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# axes' rows name themselves in English ("Attempted Access: …"), which the admin shows as
+# page titles and breadcrumbs; these say the same in the active language.
+AccessAttempt.__str__ = lambda self: _("访问尝试 {at}").format(at=_at(self.attempt_time))
+AccessLog.__str__ = lambda self: _("{user} 的访问记录 {at}").format(
+    user=self.username, at=_at(self.attempt_time)
+)
+AccessFailureLog.__str__ = lambda self: _("{user} 登录失败 {at}").format(
+    user=self.username, at=_at(self.attempt_time)
+)
 
 
 @admin.register(User)

@@ -40,14 +40,30 @@ SURNAME_READINGS = {
 
 
 @lru_cache(maxsize=65536)
+def _syllables(name: str) -> tuple[str, ...]:
+    if not name:
+        return ()
+    first = SURNAME_READINGS.get(name[0]) or lazy_pinyin(name[0], style=Style.NORMAL)[0]
+    rest = lazy_pinyin(name[1:], style=Style.NORMAL)
+    return tuple(s.strip().lower() for s in [first, *rest] if s.strip())
+
+
+def name_reading(name: str) -> str:
+    """The toneless pinyin of a name, syllables separated by spaces ("zhang bo hao"): what a
+    database column can sort by so that a paginated roster is in pinyin order."""
+    return " ".join(_syllables(name))
+
+
+def name_initials(name: str) -> str:
+    """The first letter of each syllable ("zbh" for 张博昊): what people type to find a name
+    on a phone without switching to a Chinese input method."""
+    return "".join(s[0] for s in _syllables(name) if s[0].isascii() and s[0].isalnum())
+
+
 def pinyin_key(name: str) -> tuple[str, str]:
     """The sort key of a name: its toneless pinyin, surname read as a surname, then the name
     itself so that equal readings keep a stable order."""
-    if not name:
-        return ("", "")
-    first = SURNAME_READINGS.get(name[0]) or lazy_pinyin(name[0], style=Style.NORMAL)[0]
-    rest = lazy_pinyin(name[1:], style=Style.NORMAL)
-    return (" ".join([first, *rest]).lower(), name)
+    return (name_reading(name), name)
 
 
 def by_pinyin(rows: Iterable[T], name: Callable[[T], str]) -> list[T]:

@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from zhibu.accounts.models import User
+from zhibu.core.pinyin import name_initials, name_reading
 from zhibu.demo import pools
 from zhibu.demo.people import IdNumbers, Phones, education, person_name, random_day
 from zhibu.demo.writer import Ids, Sink
@@ -361,6 +362,8 @@ def build_county(*, sink: Sink, seed: int, today: date, password: str = DEMO_PAS
             Member,
             id=m.id,
             name=m.name,
+            name_pinyin=name_reading(m.name),
+            name_initials=name_initials(m.name),
             gender=m.gender,
             ethnicity=m.ethnicity,
             birth_date=m.birth_date,

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from zhibu.accounts.models import User
+from zhibu.core.pinyin import name_initials, name_reading
 from zhibu.demo import pools
 from zhibu.demo.people import person_name
 from zhibu.demo.writer import Ids, Sink
@@ -177,10 +178,13 @@ def build_scale(
                     )
                     pk = ids.next(Member)
                     group = groups[k % len(groups)] if groups else None
+                    name = person_name(rng, gender)
                     sink.add(
                         Member,
                         id=pk,
-                        name=person_name(rng, gender),
+                        name=name,
+                        name_pinyin=name_reading(name),
+                        name_initials=name_initials(name),
                         gender=gender,
                         ethnicity="汉族",
                         birth_date=birth,

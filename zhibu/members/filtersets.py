@@ -11,7 +11,7 @@ from zhibu.orgs.permissions import Action, scope_q
 
 
 class MemberFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("姓名或手机号"))
+    q = django_filters.CharFilter(method="search", label=_("姓名、拼音首字母或手机号"))
     org = IdFilter(method="in_org", label=_("组织（含下级）"))
     branch = IdFilter(field_name="branch_id", label=_("支部"))
     party_group = IdFilter(field_name="party_group_id", label=_("党小组"))
@@ -47,7 +47,12 @@ class MemberFilterSet(django_filters.FilterSet):
             by_phone &= scope_q(user, Action.VIEW_PERSONAL, Member)
         else:
             by_phone = Q(pk__in=[])
-        return queryset.filter(Q(name__icontains=value) | by_phone)
+        by_name = Q(name__icontains=value)
+        if value.isascii() and value.isalpha():
+            # Pinyin initials ("zbh" finds 张博昊) or the start of the reading ("zhang").
+            letters = value.lower()
+            by_name |= Q(name_initials__startswith=letters) | Q(name_pinyin__startswith=letters)
+        return queryset.filter(by_name | by_phone)
 
     def in_org(self, queryset, name, value):
         from zhibu.orgs.models import Organization

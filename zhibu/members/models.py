@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zhibu.core.models import TimeStampedModel
+from zhibu.core.pinyin import name_initials, name_reading
 from zhibu.members.validators import validate_id_number
 from zhibu.orgs.models import Organization
 
@@ -41,6 +42,14 @@ class Member(TimeStampedModel):
     """A party member on a branch's roster."""
 
     name = models.CharField(_("姓名"), max_length=50)
+    # Derived from `name` (fill_pinyin): the list sorts by the reading and finds by initials in
+    # the same one query, with no Python pass over the roster.
+    name_pinyin = models.CharField(
+        _("姓名拼音"), max_length=255, blank=True, default="", editable=False
+    )
+    name_initials = models.CharField(
+        _("姓名拼音首字母"), max_length=50, blank=True, default="", editable=False
+    )
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices)
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
@@ -109,10 +118,30 @@ class Member(TimeStampedModel):
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
         ordering = ["branch_id", "name", "pk"]
-        indexes = [models.Index(fields=["branch", "is_active"])]
+        indexes = [
+            models.Index(fields=["branch", "is_active"]),
+            models.Index(fields=["name_pinyin", "id"], name="members_mem_pinyin_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def fill_pinyin(self) -> None:
+        """Keep the derived pinyin columns in step with the name."""
+        self.name_pinyin = name_reading(self.name or "")[:255]
+        self.name_initials = name_initials(self.name or "")[:50]
+
+    def clean(self) -> None:
+        # The roster import bulk-creates after full_clean, so the columns are filled here too.
+        super().clean()
+        self.fill_pinyin()
+
+    def save(self, *args, **kwargs) -> None:
+        self.fill_pinyin()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin", "name_initials"}
+        super().save(*args, **kwargs)
 
     def get_scope_path(self) -> str:
         return self.branch.path

@@ -37,6 +37,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
     data.setdefault("is_active", "true")  # 在册 by default; "unknown" shows everyone
     filterset = MemberFilterSet(data, queryset=selectors.member_list(user=user), request=request)
     queryset = filterset.qs if filterset.is_valid() else Member.objects.none()
+    # Pinyin order (李 before 王 before 张), from the stored reading: one query per page.
+    queryset = queryset.order_by("name_pinyin", "name", "pk")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filterset": filterset,

@@ -83,7 +83,9 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    notice = models.ForeignKey(
+        Notice, verbose_name=_("消息"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
     target = models.CharField(_("接收地址"), max_length=300)  # email address or endpoint id
     status = models.CharField(
@@ -106,7 +108,7 @@ class Delivery(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.channel}:{self.target}:{self.status}"
+        return f"{self.get_channel_display()} {self.target}（{self.get_status_display()}）"
 
     def get_scope_path(self) -> str:
         return self.notice.org.path
@@ -115,7 +117,9 @@ class Delivery(models.Model):
 class WebhookEndpoint(models.Model):
     """A group-chat robot of an organization (WeCom, DingTalk or Feishu)."""
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhooks")
+    org = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="webhooks"
+    )
     channel = models.CharField(
         _("平台"), max_length=16, choices=[(c.value, c.label) for c in WEBHOOK_CHANNELS]
     )

@@ -64,7 +64,16 @@ class OrgEventAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("org__name", "note", "actor__username")
     list_select_related = ("org", "actor")
-    readonly_fields = ("org", "kind", "changes", "note", "actor", "created_at")
+    fields = ("org", "kind", "changes_shown", "note", "actor", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("变更内容"))
+    def changes_shown(self, obj: OrgEvent) -> str:
+        """Field labels and old → new values, as the history page shows them (not raw JSON)."""
+        return "；".join(
+            f"{label}：{before} → {after}" if before != "" else f"{label}：{after}"
+            for label, before, after in obj.rows
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

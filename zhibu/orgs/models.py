@@ -68,8 +68,8 @@ class Organization(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(max_length=255, db_index=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(_("层级路径"), max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("层级深度"), default=0, editable=False)
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     fixed_party_day = models.PositiveSmallIntegerField(
         _("每月固定党日"), null=True, blank=True, help_text=_("每月第几天（1–28）")
@@ -123,9 +123,14 @@ class Grant(TimeStampedModel):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.CASCADE,
+        related_name="grants",
     )
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="grants")
+    org = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="grants"
+    )
     role = models.CharField(_("角色"), max_length=32, choices=GrantRole.choices)
     personal_data = models.BooleanField(_("可查看身份证号和手机号"), default=True)
     reports = models.BooleanField(
@@ -222,7 +227,9 @@ class OrgEvent(models.Model):
     `changes` maps a field to [before, after] as shown to people (names, labels, dates).
     """
 
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="events")
+    org = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="events"
+    )
     kind = models.CharField(_("变更类型"), max_length=32, choices=OrgEventKind.choices)
     changes = models.JSONField(_("变更内容"), default=dict, blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True, default="")
