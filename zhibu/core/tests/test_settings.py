@@ -159,3 +159,74 @@ def test_sqlite_waits_for_a_concurrent_writer():
     assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
     assert "busy_timeout=30000" in config["OPTIONS"]["init_command"]
     assert config["OPTIONS"]["timeout"] == 30
+
+
+def _sqlite_pair(path: Path, busy_seconds: int, monkeypatch):
+    """Two independent Django connections to one SQLite file, configured as in production."""
+    from django.db.utils import ConnectionHandler
+
+    monkeypatch.setenv("SQLITE_BUSY_SECONDS", str(busy_seconds))
+    config = zs.env_database("X_NO_SUCH_URL", f"sqlite:///{path}")
+    return ConnectionHandler({"default": config})["default"], ConnectionHandler(
+        {"default": dict(config)}
+    )["default"]
+
+
+def _hold_then_write(path: Path, busy_seconds: int, monkeypatch) -> float:
+    """One connection holds a write transaction for 0.5 s while the other writes; the seconds
+    the second write took (it raises when it does not wait)."""
+    import threading
+    import time
+
+    first, second = _sqlite_pair(path, busy_seconds, monkeypatch)
+    with first.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS t (v integer)")
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+    holding = threading.Event()
+
+    def hold():
+        first.set_autocommit(False)  # BEGIN IMMEDIATE: the write lock from the first statement
+        with first.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")
+            holding.set()
+            time.sleep(0.5)
+        first.commit()
+        first.set_autocommit(True)
+
+    first.inc_thread_sharing()
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(5)
+    started = time.monotonic()
+    try:
+        with second.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (2)")
+        return time.monotonic() - started
+    finally:
+        holder.join()
+        first.dec_thread_sharing()
+        first.close()
+        second.close()
+
+
+def test_sqlite_write_waits_for_another_connections_transaction(
+    tmp_path, monkeypatch, django_db_blocker
+):
+    """A write while another connection holds a write transaction waits for it instead of
+    failing with "database is locked" (WAL plus the busy timeout)."""
+    with django_db_blocker.unblock():
+        waited = _hold_then_write(tmp_path / "busy.sqlite3", 30, monkeypatch)
+    assert 0.3 < waited < 5
+    import sqlite3
+
+    rows = sqlite3.connect(tmp_path / "busy.sqlite3").execute("SELECT v FROM t ORDER BY v")
+    assert [v for (v,) in rows] == [1, 2]
+
+
+def test_sqlite_without_a_busy_timeout_fails_at_once(tmp_path, monkeypatch, django_db_blocker):
+    """The control: with no busy timeout the same write fails, so the test above is real."""
+    from django.db import OperationalError
+
+    with django_db_blocker.unblock(), pytest.raises(OperationalError, match="locked"):
+        _hold_then_write(tmp_path / "busy.sqlite3", 0, monkeypatch)
