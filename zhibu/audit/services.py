@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from zhibu.audit.models import AuditAction, AuditEvent, AuditHead
@@ -77,14 +76,16 @@ def _build(actor, action: str, target: Any, org_path: str | None, details: dict 
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _append(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Chain and insert; the head's UPDATE comes first so it holds the write lock."""
+    """Chain and insert in three queries. The head row is locked while the chain grows; on
+    SQLite (no row locks) two writers that read the same head collide on the unique `seq`, so
+    the chain never forks."""
     if not events:
         return events
-    AuditHead.objects.get_or_create(pk=1)
-    AuditHead.objects.filter(pk=1).update(seq=F("seq") + 0)
-    head = AuditHead.objects.select_for_update().get(pk=1)
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head, _ = AuditHead.objects.get_or_create(pk=1)
     seq, prev = head.seq, head.hash
     for event in events:
         seq += 1
@@ -188,7 +189,7 @@ def prune(now: datetime | None = None) -> int:
     removed row so the chain stays verifiable."""
     cutoff = (now or timezone.now()) - timedelta(days=retention_days())
     AuditHead.objects.get_or_create(pk=1)
-    AuditHead.objects.filter(pk=1).update(seq=F("seq") + 0)
+    AuditHead.objects.select_for_update().get(pk=1)
     last = AuditEvent.objects.filter(at__lt=cutoff).order_by("-seq").first()
     if last is None:
         return 0
