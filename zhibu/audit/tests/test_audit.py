@@ -274,3 +274,12 @@ def test_the_admin_cannot_change_or_delete_rows(client, world):
     assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
     assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code == 403
     assert timezone.now()
+
+
+def test_a_short_retention_fails_the_system_check(settings):
+    from zhibu.audit.apps import check_retention
+
+    settings.ZHIBU_AUDIT_RETENTION_DAYS = 30
+    assert [e.id for e in check_retention()] == ["zhibu.audit.E001"]
+    settings.ZHIBU_AUDIT_RETENTION_DAYS = 183
+    assert check_retention() == []
