@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "axes",
     "zhibu.core",
     "zhibu.accounts",
+    "zhibu.audit",
     "zhibu.orgs",
     "zhibu.members",
     "zhibu.orglife",
@@ -138,6 +139,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zhibu.audit.middleware.AuditMiddleware",
     "zhibu.accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "zhibu.core.middleware.HtmxHistoryMiddleware",
@@ -179,6 +181,8 @@ AUTHENTICATION_BACKENDS = [
 # or ZHIBU_LOGIN_ADDRESS_LIMIT from one address (an office shares one), logins stop for
 # ZHIBU_LOGIN_LOCKOUT_MINUTES; an administrator unlocks earlier in the admin (访问尝试) or with
 # `zhibu axes_reset_username NAME`.
+# Audit rows are kept this many days; fewer than 183 (six months) is refused.
+ZHIBU_AUDIT_RETENTION_DAYS = env_int("ZHIBU_AUDIT_RETENTION_DAYS", 200)
 ZHIBU_LOGIN_FAILURE_LIMIT = env_int("ZHIBU_LOGIN_FAILURE_LIMIT", 5)
 ZHIBU_LOGIN_ADDRESS_LIMIT = env_int("ZHIBU_LOGIN_ADDRESS_LIMIT", 50)
 AXES_FAILURE_LIMIT = ZHIBU_LOGIN_FAILURE_LIMIT

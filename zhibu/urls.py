@@ -12,6 +12,7 @@ urlpatterns = [
     path("compliance/", include("zhibu.compliance.urls")),
     path("inbox/", include("zhibu.notify.urls")),
     path("reports/", include("zhibu.reports.urls")),
+    path("audit/", include("zhibu.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", include("zhibu.api_urls")),

@@ -13,6 +13,7 @@ must not wipe phones); the exception is 党小组, which follows 所在支部: b
 from __future__ import annotations
 
 import io
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -38,6 +39,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from zhibu.audit import services as audit
+from zhibu.audit.models import AuditAction
 from zhibu.core.text import mask_id_number, mask_phone, normalize_digits
 from zhibu.core.xlsx import defuse
 from zhibu.members.models import BranchTenure, Education, Gender, Member, MemberStatus
@@ -49,7 +52,7 @@ from zhibu.members.validators import (
     member_problems,
     member_warnings,
 )
-from zhibu.orgs.models import Organization, OrgKind
+from zhibu.orgs.models import SEGMENT, Organization, OrgKind
 from zhibu.orgs.permissions import Action, can, require, visible_to
 
 DATA_SHEET = "党员名单"
@@ -1106,6 +1109,7 @@ def _apply(actor, plans: list[_Planned]) -> None:
             BranchTenure(member=m, branch=m.branch, party_group=m.party_group, start=m.join_date)
             for m in new
         )
+        audit.record_many(actor, AuditAction.MEMBER_CREATE, new, via="import")
 
     changed = [p for p in plans if not p.is_new and p.changed]
     if changed:
@@ -1123,6 +1127,7 @@ def _apply(actor, plans: list[_Planned]) -> None:
             for tenure in tenures:
                 tenure.party_group_id = regrouped[tenure.member_id].party_group_id
             BranchTenure.objects.bulk_update(tenures, ["party_group"])
+    audit.record_many(actor, AuditAction.MEMBER_EDIT, [p.member for p in changed], via="import")
 
     today = timezone.localdate()
     for plan in plans:
@@ -1135,6 +1140,10 @@ def _apply(actor, plans: list[_Planned]) -> None:
                 party_group=plan.transfer_group,
                 note=TRANSFER_NOTE,
             )
+
+
+def _counts(result: ImportResult) -> dict[str, int]:
+    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
 
 
 def roster_import(*, actor, file: Any, dry_run: bool = False) -> ImportResult:
@@ -1167,6 +1176,7 @@ def roster_import(*, actor, file: Any, dry_run: bool = False) -> ImportResult:
                     result.unchanged += 1
             if not dry_run:
                 _apply(actor, plans)
+                audit.record(actor, AuditAction.ROSTER_IMPORT, org_path="", **_counts(result))
     except IntegrityError:
         result.errors = [
             RowError(
@@ -1329,6 +1339,13 @@ def _branch_labels(user, members: list[Member]) -> dict[int, str]:
     return labels
 
 
+def _root(members: list[Member]) -> str:
+    """The deepest organization holding every exported member (whose administrators see the
+    export in the audit log)."""
+    prefix = os.path.commonprefix([m.branch.path for m in members]) if members else ""
+    return prefix[: len(prefix) // SEGMENT * SEGMENT]
+
+
 def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     """The members in `queryset` that `user` may see, in the import format.
 
@@ -1417,6 +1434,7 @@ def roster_export(*, user, queryset: QuerySet[Member]) -> bytes:
     else:
         extra.append(_("本文件可修改后直接重新导入：未修改的行不会有任何变化。"))
     _write_help(help_ws, extra)
+    audit.record(user, AuditAction.ROSTER_EXPORT, org_path=_root(members), rows=len(members))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

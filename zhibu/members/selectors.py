@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from zhibu.audit import services as audit
 from zhibu.core.text import mask_birth_date, mask_id_number, mask_phone
 from zhibu.members.models import BranchTenure, CommitteePosition, CommitteeRole, Member
 from zhibu.orgs.models import Organization, OrgKind
@@ -37,6 +38,7 @@ def personal_fields(user, member: Member) -> dict:
     month and day are digits of the ID number.
     """
     if can(user, Action.VIEW_PERSONAL, member):
+        audit.personal_viewed(user, member)
         return {
             "id_number": member.id_number or "",
             "phone": member.phone or "",

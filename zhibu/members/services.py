@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from zhibu.audit import services as audit
+from zhibu.audit.models import AuditAction
 from zhibu.members.models import (
     BranchTenure,
     CommitteePosition,
@@ -60,6 +62,7 @@ def member_create(
         party_group=party_group,
         start=since or member.join_date,
     )
+    audit.record(actor, AuditAction.MEMBER_CREATE, member)
     return member
 
 
@@ -99,6 +102,7 @@ def member_update(*, actor=None, member: Member, **fields) -> Member:
             since=today,
             reason=(ON_ROSTER if member.is_active else OFF_ROSTER).format(day=today),
         )
+    audit.record(actor, AuditAction.MEMBER_EDIT, member, fields=sorted(changed))
     return member
 
 
@@ -156,6 +160,7 @@ def member_transfer(
         since=on,
         reason=TRANSFERRED.format(day=on, branch=branch.name),
     )
+    audit.record(actor, AuditAction.MEMBER_TRANSFER, member, to=branch.name, on=on, note=note)
     return member
 
 
@@ -205,6 +210,7 @@ def member_end(*, actor=None, member: Member, on: date, reason: str, note: str =
         since=on,
         reason=ENDED.format(reason=label, day=on),
     )
+    audit.record(actor, AuditAction.MEMBER_END, member, reason=label, on=on, note=note)
     return member
 
 
@@ -423,6 +429,7 @@ def members_transfer_all(
         changes={"members": ["", len(ids)], "transfer_from": [branch.name, ""]},
         note=text,
     )
+    audit.record_many(actor, AuditAction.MEMBER_TRANSFER, members, org_path=to.path, on=on)
     return len(ids)
 
 

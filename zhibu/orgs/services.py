@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from zhibu.audit import services as audit
+from zhibu.audit.models import AuditAction
 from zhibu.orgs.models import (
     Grant,
     GrantRole,
@@ -159,6 +161,7 @@ def org_create(
             if getattr(org, f) not in (None, "")
         },
     )
+    audit.record(actor, AuditAction.ORG_CREATE, org)
     return org
 
 
@@ -241,6 +244,7 @@ def orgs_create_bulk(
         )
         for o in orgs
     )
+    audit.record_many(actor, AuditAction.ORG_CREATE, orgs)
     return orgs
 
 
@@ -319,6 +323,7 @@ def org_move(
         changes={"parent": [old_parent_name, new_parent.name]},
         note=note,
     )
+    audit.record(actor, AuditAction.ORG_MOVE, org, old_path=old_path, parent=new_parent.name)
     return org
 
 
@@ -378,6 +383,7 @@ def org_dissolve(
             changes={"dissolved_on": ["", on.isoformat()]},
             note=note,
         )
+    audit.record(actor, AuditAction.ORG_DISSOLVE, org, on=on, note=note)
     return org
 
 
@@ -471,6 +477,7 @@ def grant_create(
     grant = Grant(user=user, org=org, role=role, personal_data=personal_data, granted_by=actor)
     grant.full_clean(validate_constraints=False)
     grant.save()
+    audit.record(actor, AuditAction.GRANT_CREATE, grant, user=user.get_username(), role=role)
     return grant
 
 
@@ -484,4 +491,5 @@ def grant_delete(*, actor=None, grant: Grant) -> None:
         require(actor, Action.MANAGE_GRANTS, grant.org)
         if grant.user_id == actor.pk:  # nobody locks themselves out by a slip of the finger
             raise ValidationError({"grant": OWN_GRANT})
+    audit.record(actor, AuditAction.GRANT_REVOKE, grant, user=grant.user.get_username())
     grant.delete()

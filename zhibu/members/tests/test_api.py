@@ -315,6 +315,9 @@ def test_member_list_queries_do_not_grow_with_rows(world, who):
     user = getattr(world, who)
     client = client_for(user)
     MemberFactory.create_batch(2, branch=world.branch, party_group=world.group)
+    # Measured once the day's unmasked views are in the audit log (a fixed 3 more queries
+    # on the first read of the day, tested in audit/tests).
+    client.get(MEMBERS)
     small = count_queries(client, MEMBERS)
     assert len(client.get(MEMBERS).json()["results"]) >= 5
     MemberFactory.create_batch(35, branch=world.branch, party_group=world.group)

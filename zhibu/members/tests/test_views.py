@@ -273,7 +273,8 @@ def test_list_query_count_does_not_grow(client, django_assert_num_queries, htmx)
     with CaptureQueriesContext(connection) as ctx:
         client.get(reverse("members:list"), **headers)
     expected = len(ctx.captured_queries)
-    assert expected <= 12
+    # + 4: the audit log's one write of the page's unmasked views (audit.middleware).
+    assert expected <= 12 + 4
     client.force_login(admin40)
     with django_assert_num_queries(expected):
         response = client.get(reverse("members:list"), **headers)

@@ -205,7 +205,8 @@ def test_query_count_does_not_grow_with_members(client, django_assert_num_querie
     }
     client.force_login(admin5)
     expected = _count(client, urls[page](small))
-    assert expected <= 14
+    # + 4 on the detail page: the audit log's one write of the day's unmasked views.
+    assert expected <= 14 + 4
     client.force_login(admin40)
     with django_assert_num_queries(expected):
         response = client.get(urls[page](big))
