@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditConfig(AppConfig):
     name = "zhibu.audit"
     label = "audit"
+    verbose_name = _("审计日志")
 
     def ready(self) -> None:
         from zhibu.audit import signals  # noqa: F401  (logins and failed logins)
